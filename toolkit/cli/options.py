@@ -1,0 +1,40 @@
+"""Options shared by several commands, as decorator factories (one definition each)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("table", "csv", "json", "parquet")
+
+
+def study_argument(fn: F) -> F:
+    """The STUDY argument: a study folder (or its study.yml)."""
+    return click.argument(
+        "study", type=click.Path(path_type=Path, exists=False), metavar="STUDY"
+    )(fn)
+
+
+def output_options(fn: F) -> F:
+    """``--format`` and ``-o/--output`` for commands that emit one table."""
+    fn = click.option(
+        "-o",
+        "--output",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Write to FILE (atomically) instead of standard output.",
+    )(fn)
+    fn = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="Output format. Default: table on a terminal, csv otherwise "
+        "(or from the extension of -o: .csv .json .parquet).",
+    )(fn)
+    return fn

@@ -1,0 +1,1 @@
+"""Inputs: one reader per source format, each producing the canonical frames."""

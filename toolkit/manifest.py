@@ -1,0 +1,217 @@
+"""The study manifest (``study.yml``): parsed, typed and validated.
+
+Every section forbids unknown keys, so a typo (``strata`` misspelt ``stata``) is an error that
+names the key, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from toolkit.errors import InputError, Problem
+
+CI_METHODS = ("wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald")
+DIFFERENCE_METHODS = ("newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo")
+REPORT_FORMATS = ("html", "pdf", "docx")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+CiMethod = Literal["wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald"]
+DifferenceMethod = Literal["newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo"]
+Level = Annotated[float, Field(gt=0, lt=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Condition(_Strict):
+    name: str = Field(min_length=1)
+    ontology_id: str | None = None
+
+
+class StudyInfo(_Strict):
+    id: str
+    title: str = Field(min_length=1)
+    condition: Condition
+    synthetic: bool = False
+    description: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(
+                f"'{value}' is not a slug: use lowercase letters, digits and '-' "
+                "(for example 'calciphylaxis-2024')"
+            )
+        return value
+
+
+class Inputs(_Strict):
+    participants: str | None = None
+    codebook: str | None = None
+    codings: str | None = None
+    project: str | None = None
+    # Layout of a vendor's coded-segment spreadsheet (maxqda, qualcoder, taguette, ...),
+    # and explicit column names that override it: {participant_id: "Document name", ...}.
+    format: str | None = None
+    columns: dict[str, str] | None = None
+    # REDCap data dictionary for a REDCap participants export.
+    dictionary: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Inputs:
+        if self.project is None and (self.participants is None or self.codings is None):
+            raise ValueError(
+                "name 'participants' and 'codings' (and usually 'codebook'), "
+                "or one 'project' file holding all three"
+            )
+        return self
+
+
+class Attribute(_Strict):
+    type: Literal["numeric", "categorical"] | None = None
+    levels: list[str] | None = None
+    bins: list[float] | None = None
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Attribute:
+        if self.bins is not None:
+            if self.type == "categorical":
+                raise ValueError("'bins' only apply to a numeric attribute")
+            if len(self.bins) < 2 or any(b >= a for b, a in zip(self.bins, self.bins[1:], strict=False)):
+                raise ValueError("'bins' must be at least two strictly increasing numbers")
+        if self.levels is not None:
+            if self.type == "numeric":
+                raise ValueError("'levels' only apply to a categorical attribute")
+            if len(set(self.levels)) != len(self.levels):
+                raise ValueError("'levels' must not repeat a value")
+        return self
+
+
+class CiSettings(_Strict):
+    method: CiMethod = "wilson"
+    level: Level = 0.95
+
+
+class SaturationSettings(_Strict):
+    base: int = Field(default=4, ge=1)
+    run: int = Field(default=2, ge=1)
+    threshold: float = Field(default=0.05, ge=0, le=1)
+
+
+class Analysis(_Strict):
+    strata: list[str] = Field(default_factory=list)
+    ci: CiSettings = Field(default_factory=CiSettings)
+    difference_ci: DifferenceMethod = "newcombe"
+    min_cell: int = Field(default=0, ge=0)
+    coder: str | None = None
+    order_by: str | None = None
+    saturation: SaturationSettings = Field(default_factory=SaturationSettings)
+
+
+class Redaction(_Strict):
+    defaults: bool = True
+    names: list[str] = Field(default_factory=list)
+    places: list[str] = Field(default_factory=list)
+    patterns: dict[str, str] = Field(default_factory=dict)
+    replacement: str = "[redacted]"
+
+
+class Privacy(_Strict):
+    quasi_identifiers: list[str] | None = None
+    k: int = Field(default=3, ge=1)
+    redact: Redaction = Field(default_factory=Redaction)
+
+
+class ReportSettings(_Strict):
+    formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html", "pdf", "docx"])
+    quotes_per_theme: int = Field(default=2, ge=0)
+    descriptors: list[str] | None = None
+    theme_depth: int | None = Field(default=None, ge=0)
+
+
+class Manifest(_Strict):
+    study: StudyInfo
+    inputs: Inputs
+    attributes: dict[str, Attribute] = Field(default_factory=dict)
+    analysis: Analysis = Field(default_factory=Analysis)
+    privacy: Privacy = Field(default_factory=Privacy)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+    @model_validator(mode="after")
+    def _strata_declared_or_inferable(self) -> Manifest:
+        for name in self.analysis.strata:
+            spec = self.attributes.get(name)
+            if spec is not None and spec.type == "numeric" and spec.bins is None:
+                raise ValueError(
+                    f"stratum '{name}' is numeric without 'bins': "
+                    f"add bins under attributes.{name} (for example bins: [18, 50, 65, 120])"
+                )
+        return self
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _problems_from(error: ValidationError, file: str) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        key = _key_path(loc)
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            parent = _key_path(loc[:-1])
+            message = f"unknown key '{loc[-1]}' under {parent}; check its spelling (see `raremix init` for a template)"
+        elif kind == "missing":
+            message = f"required key '{key}' is missing"
+        else:
+            message = f"{key}: {item['msg'].removeprefix('Value error, ')}"
+        problems.append(Problem(file=file, message=message))
+    return problems
+
+
+def parse_manifest(data: Any, *, file: str = "study.yml") -> Manifest:
+    """Validate an already-parsed YAML document as a study manifest.
+
+    Raises:
+        InputError: with one problem per wrong, missing or unknown key.
+    """
+    if not isinstance(data, dict):
+        raise InputError(Problem(file, "expected a YAML mapping with 'study' and 'inputs' sections"))
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as error:
+        raise InputError(_problems_from(error, file)) from None
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read and validate ``study.yml``.
+
+    Raises:
+        InputError: the file is missing, is not valid YAML, or does not describe a study.
+    """
+    name = path.name
+    if not path.is_file():
+        raise InputError(
+            Problem(str(path), "no study.yml here; create one with `raremix init DIR` or point at the study folder")
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(Problem(name, f"not UTF-8 text (byte {error.start}); save it as UTF-8")) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(error, "problem", None) or str(error)
+        raise InputError(Problem(name, f"not valid YAML: {reason}", line=line)) from None
+    return parse_manifest(data, file=name)

@@ -1,0 +1,161 @@
+"""Writing results: atomic files, and frames as CSV, JSON, Parquet or a terminal table.
+
+Every file raremix writes goes to a temporary file in the same folder first and is renamed
+into place, so an interrupted run leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import polars as pl
+
+from toolkit.errors import UsageError
+
+Format = Literal["table", "csv", "json", "parquet"]
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    On any exception the temporary file is removed and ``target`` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    """Write UTF-8 ``text`` to ``target`` atomically."""
+    write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def infer_format(fmt: str | None, output: Path | None, *, interactive: bool) -> Format:
+    """Choose the output format from the option, the file extension, or the terminal."""
+    if fmt is not None:
+        return fmt  # type: ignore[return-value]
+    if output is not None:
+        suffix = output.suffix.lower()
+        by_suffix: dict[str, Format] = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".txt": "table"}
+        if suffix in by_suffix:
+            return by_suffix[suffix]
+        raise UsageError(
+            f"cannot tell the format of '{output.name}' from its extension; "
+            "use --format csv|json|parquet|table or a .csv/.json/.parquet file name"
+        )
+    return "table" if interactive else "csv"
+
+
+def frame_to_csv(frame: pl.DataFrame) -> bytes:
+    """CSV that R's read.csv and Excel open: UTF-8, header, empty string for null."""
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, null_value="")
+    return buffer.getvalue()
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def frame_to_json(frame: pl.DataFrame, meta: Mapping[str, Any] | None = None) -> bytes:
+    """A JSON object ``{**meta, "rows": [...]}``; NaN becomes null."""
+    rows = [{k: _json_value(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+    document = {**(meta or {}), "rows": rows}
+    return (json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
+
+
+def frame_to_parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def emit_frame(
+    frame: pl.DataFrame,
+    *,
+    fmt: Format,
+    output: Path | None,
+    meta: Mapping[str, Any] | None = None,
+    table: Any = None,
+    stream: IO[str] | None = None,
+) -> None:
+    """Write ``frame`` in ``fmt`` to ``output`` (atomically) or to standard output.
+
+    Args:
+        frame: the result.
+        fmt: table, csv, json or parquet.
+        output: a file, or None for standard output.
+        meta: study-level facts (study id, synthetic flag, settings) for JSON and Parquet.
+        table: a ready rich renderable for ``fmt == "table"``; default: a plain rich table.
+        stream: where standard output goes (tests).
+    """
+    out = stream or sys.stdout
+    if fmt == "table":
+        from rich.console import Console
+
+        if table is None:
+            table = rich_table(frame)
+        if output is not None:
+            buffer = io.StringIO()
+            Console(file=buffer, width=160, force_terminal=False).print(table)
+            write_text_atomic(output, buffer.getvalue())
+        else:
+            Console(file=out, soft_wrap=False).print(table)
+        return
+    if fmt == "csv":
+        data = frame_to_csv(frame)
+    elif fmt == "json":
+        data = frame_to_json(frame, meta)
+    elif fmt == "parquet":
+        if output is None:
+            raise UsageError("parquet is a binary format: give a file with -o FILE.parquet")
+        if meta:
+            buffer = io.BytesIO()
+            frame.write_parquet(buffer, metadata={"raremix": json.dumps(dict(meta), default=str)})
+            data = buffer.getvalue()
+        else:
+            data = frame_to_parquet(frame)
+    else:  # pragma: no cover - click restricts the choice
+        raise UsageError(f"unknown format '{fmt}'")
+    if output is not None:
+        write_bytes_atomic(output, data)
+    else:
+        out.write(data.decode("utf-8"))
+        out.flush()
+
+
+def rich_table(frame: pl.DataFrame, *, title: str | None = None) -> Any:
+    """A plain rich table of ``frame`` (numbers right-aligned, floats to 3 decimals)."""
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for name, dtype in frame.schema.items():
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    for row in frame.iter_rows():
+        table.add_row(*("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    return table
