@@ -129,3 +129,23 @@ class Study:
             raise UsageError(
                 f"unknown attribute '{name}' in study '{self.id}'; known attributes: {known}"
             ) from None
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What a reader produces before validation: the three canonical frames, raw.
+
+    Participants' attribute columns may be String (to be typed by :func:`build_study` from the
+    manifest or by inference) or already typed (Float64/Int64/Boolean from a typed source such
+    as REFI-QDA variables or a REDCap dictionary). ``files`` names, per role
+    ("participants", "codebook", "codings"), the file that problems should point at.
+    ``attribute_types`` carries types a typed source declares; ``warnings`` are non-fatal notes
+    the user should see (for example "no Cases in project.qde: each source is one participant").
+    """
+
+    participants: pl.DataFrame
+    codebook: pl.DataFrame
+    codings: pl.DataFrame
+    files: Mapping[str, str] = field(default_factory=dict)
+    attribute_types: Mapping[str, Literal["numeric", "categorical"]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
