@@ -1,0 +1,1 @@
+"""Benchmarks of raremix against pandas + statsmodels and a polars floor (`make bench`)."""

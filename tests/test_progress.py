@@ -1,0 +1,68 @@
+"""toolkit.progress: drawn on a terminal, silent elsewhere, nested operations share a display."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from toolkit import progress as progress_module
+from toolkit.progress import enabled_for, progress
+
+
+class FakeTerminal(io.StringIO):
+    """A text stream that says it is a terminal, to see what a user would see."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_silent_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAREMIX_PROGRESS", raising=False)
+    stream = io.StringIO()
+    with progress("Reading codings.parquet", total=3, stream=stream) as bar:
+        assert not bar.shown
+        for _ in range(3):
+            bar.advance()
+        bar.update("still reading", total=4)
+    assert stream.getvalue() == ""
+
+
+def test_drawn_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAREMIX_PROGRESS", raising=False)
+    stream = FakeTerminal()
+    with progress("Reading codings.parquet", total=2, stream=stream) as bar:
+        assert bar.shown
+        bar.advance(2)
+    assert "Reading codings.parquet" in stream.getvalue()
+    assert progress_module._active is None
+
+
+def test_environment_switches_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAREMIX_PROGRESS", "0")
+    assert not enabled_for(FakeTerminal())
+    stream = FakeTerminal()
+    with progress("Computing", stream=stream):
+        pass
+    assert stream.getvalue() == ""
+    monkeypatch.setenv("RAREMIX_PROGRESS", "1")
+    assert enabled_for(io.StringIO())
+
+
+def test_nested_operations_share_one_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAREMIX_PROGRESS", raising=False)
+    stream = FakeTerminal()
+    with progress("Computing prevalence", stream=stream) as outer:
+        with progress("Reading codings.parquet") as inner:
+            assert inner.shown
+            assert inner._display is outer._display
+            inner.advance()
+        assert len(outer._display.tasks) == 1
+    assert progress_module._active is None
+
+
+def test_display_is_released_after_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAREMIX_PROGRESS", raising=False)
+    with pytest.raises(ValueError, match="boom"), progress("Rendering", stream=FakeTerminal()):
+        raise ValueError("boom")
+    assert progress_module._active is None
