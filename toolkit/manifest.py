@@ -85,7 +85,9 @@ class Attribute(_Strict):
         if self.bins is not None:
             if self.type == "categorical":
                 raise ValueError("'bins' only apply to a numeric attribute")
-            if len(self.bins) < 2 or any(b >= a for b, a in zip(self.bins, self.bins[1:], strict=False)):
+            if len(self.bins) < 2 or any(
+                b >= a for b, a in zip(self.bins, self.bins[1:], strict=False)
+            ):
                 raise ValueError("'bins' must be at least two strictly increasing numbers")
         if self.levels is not None:
             if self.type == "numeric":
@@ -130,8 +132,15 @@ class Privacy(_Strict):
     redact: Redaction = Field(default_factory=Redaction)
 
 
+ReportFormat = Literal["html", "pdf", "docx"]
+
+
+def _all_formats() -> list[ReportFormat]:
+    return ["html", "pdf", "docx"]
+
+
 class ReportSettings(_Strict):
-    formats: list[Literal["html", "pdf", "docx"]] = Field(default_factory=lambda: ["html", "pdf", "docx"])
+    formats: list[ReportFormat] = Field(default_factory=_all_formats)
     quotes_per_theme: int = Field(default=2, ge=0)
     descriptors: list[str] | None = None
     theme_depth: int | None = Field(default=None, ge=0)
@@ -185,7 +194,9 @@ def parse_manifest(data: Any, *, file: str = "study.yml") -> Manifest:
         InputError: with one problem per wrong, missing or unknown key.
     """
     if not isinstance(data, dict):
-        raise InputError(Problem(file, "expected a YAML mapping with 'study' and 'inputs' sections"))
+        raise InputError(
+            Problem(file, "expected a YAML mapping with 'study' and 'inputs' sections")
+        )
     try:
         return Manifest.model_validate(data)
     except ValidationError as error:
@@ -201,12 +212,17 @@ def read_manifest(path: Path) -> Manifest:
     name = path.name
     if not path.is_file():
         raise InputError(
-            Problem(str(path), "no study.yml here; create one with `raremix init DIR` or point at the study folder")
+            Problem(
+                str(path),
+                "no study.yml here; create one with `raremix init DIR` or point at the study folder",
+            )
         )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InputError(Problem(name, f"not UTF-8 text (byte {error.start}); save it as UTF-8")) from None
+        raise InputError(
+            Problem(name, f"not UTF-8 text (byte {error.start}); save it as UTF-8")
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -22,13 +22,15 @@ file named in :attr:`Study.files`, used only to locate problems. Statistics neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
+from toolkit.errors import Problem, raise_if
 from toolkit.manifest import Manifest
 
 ROW = "_row"
@@ -149,3 +151,586 @@ class Tables:
     files: Mapping[str, str] = field(default_factory=dict)
     attribute_types: Mapping[str, Literal["numeric", "categorical"]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------------------
+# Validation: Tables (raw) -> Study. Every check collects problems; all are raised at once.
+# --------------------------------------------------------------------------------------
+
+MAX_EXAMPLES = 25  # rows listed per kind of problem; the rest are counted
+MISSING_TOKENS = ("", "NA")
+
+
+class _Collector:
+    """Collects problems, listing at most MAX_EXAMPLES rows per kind and counting the rest."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def rows(
+        self,
+        frame: pl.DataFrame,
+        *,
+        file: str,
+        column: str | None,
+        message: Callable[[dict[str, Any]], str],
+        kind: str,
+    ) -> None:
+        """One problem per offending row of ``frame`` (which carries ``_row``), capped."""
+        if frame.height == 0:
+            return
+        for record in frame.head(MAX_EXAMPLES).iter_rows(named=True):
+            self.add(Problem(file, message(record), line=record.get(ROW), column=column))
+        if frame.height > MAX_EXAMPLES:
+            self.add(
+                Problem(
+                    file,
+                    f"... and {frame.height - MAX_EXAMPLES} more rows with {kind}",
+                    column=column,
+                )
+            )
+
+
+def _with_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    if ROW in frame.columns:
+        return frame
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _require_columns(
+    frame: pl.DataFrame, required: tuple[str, ...], file: str, out: _Collector, what: str
+) -> bool:
+    present = [c for c in frame.columns if c != ROW]
+    missing = [c for c in required if c not in present]
+    if missing:
+        out.add(
+            Problem(
+                file,
+                f"missing required column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(c) for c in missing)} for the {what} table; "
+                f"found: {', '.join(repr(c) for c in present) or 'no columns'}; expected at least: "
+                f"{', '.join(repr(c) for c in required)} (or map your column names with inputs.columns in study.yml)",
+                line=1,
+            )
+        )
+        return False
+    return True
+
+
+def _clean_id(column: str) -> pl.Expr:
+    """Ids as trimmed strings; blank becomes null."""
+    expr = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.when(expr == "").then(None).otherwise(expr).alias(column)
+
+
+def _validate_participants(raw: pl.DataFrame, file: str, out: _Collector) -> pl.DataFrame | None:
+    raw = _with_rows(raw)
+    if not _require_columns(raw, (PARTICIPANT_ID,), file, out, "participants"):
+        return None
+    if raw.height == 0:
+        out.add(
+            Problem(
+                file,
+                "there are no participants (the table has a header but no rows); add one row per participant",
+            )
+        )
+        return None
+    frame = raw.with_columns(_clean_id(PARTICIPANT_ID))
+    out.rows(
+        frame.filter(pl.col(PARTICIPANT_ID).is_null()),
+        file=file,
+        column=PARTICIPANT_ID,
+        message=lambda r: "empty participant id; every participant needs a unique id",
+        kind="an empty participant id",
+    )
+    dupes = frame.filter(
+        pl.col(PARTICIPANT_ID).is_not_null() & pl.col(PARTICIPANT_ID).is_duplicated()
+    )
+    if dupes.height:
+        first = dupes.group_by(PARTICIPANT_ID).agg(pl.col(ROW).min().alias("first"))
+        dupes = (
+            dupes.join(first, on=PARTICIPANT_ID).filter(pl.col(ROW) != pl.col("first")).sort(ROW)
+        )
+        out.rows(
+            dupes,
+            file=file,
+            column=PARTICIPANT_ID,
+            message=lambda r: (
+                f"participant '{r[PARTICIPANT_ID]}' appears again (first on line {r['first']}); ids must be unique"
+            ),
+            kind="a repeated participant id",
+        )
+    return frame
+
+
+def _infer_type(values: pl.Series) -> Literal["numeric", "categorical"]:
+    present = values.drop_nulls()
+    if present.len() == 0:
+        return "categorical"
+    if present.dtype.is_numeric():
+        return "numeric"
+    parsed = present.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    return "numeric" if parsed.null_count() == 0 and parsed.is_finite().all() else "categorical"
+
+
+def _natural_key(value: str) -> tuple[Any, ...]:
+    import re
+
+    return tuple(
+        int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", value)
+    )
+
+
+def bin_labels(bins: tuple[float, ...]) -> list[str]:
+    """Human labels for [b0, b1), [b1, b2), ..., [b_{k-1}, b_k] (the last bin is closed)."""
+    whole = all(float(b).is_integer() for b in bins)
+    labels = []
+    for i, (low, high) in enumerate(itertools.pairwise(bins)):
+        last = i == len(bins) - 2
+        if whole:
+            top = int(high) if last else int(high) - 1
+            labels.append(f"{int(low)}–{top}")
+        else:
+            labels.append(f"[{low:g}, {high:g}{']' if last else ')'}")
+    return labels
+
+
+def _type_attributes(
+    frame: pl.DataFrame,
+    manifest: Manifest,
+    declared_types: Mapping[str, Literal["numeric", "categorical"]],
+    file: str,
+    out: _Collector,
+) -> tuple[pl.DataFrame, dict[str, AttributeSpec]]:
+    specs: dict[str, AttributeSpec] = {}
+    columns = [c for c in frame.columns if c not in (PARTICIPANT_ID, ROW)]
+    for name in manifest.attributes:
+        if name not in columns:
+            out.add(
+                Problem(
+                    "study.yml",
+                    f"attribute '{name}' is declared under 'attributes' but {file} has no such column; "
+                    f"its columns are: {', '.join(columns) or 'none'}",
+                )
+            )
+    # The message callbacks below run immediately inside out.rows, so they see this
+    # iteration's loop variables (ruff's B023 warns about the general, deferred case).
+    casts: list[pl.Series] = []
+    for name in columns:
+        declared = manifest.attributes.get(name)
+        series = frame[name]
+        kind = (
+            (declared.type if declared else None)
+            or declared_types.get(name)
+            or (
+                "numeric"
+                if declared is not None and declared.bins is not None
+                else _infer_type(series)
+            )
+        )
+        label = declared.label if declared else None
+        if kind == "numeric":
+            if series.dtype.is_numeric():
+                numbers = series.cast(pl.Float64)
+                text = series.cast(pl.String)
+            else:
+                text = series.cast(pl.String).str.strip_chars()
+                text = pl.Series(name, text).replace(
+                    list(MISSING_TOKENS), [None] * len(MISSING_TOKENS)
+                )
+                numbers = text.cast(pl.Float64, strict=False)
+            bad = frame.select(ROW).with_columns(text.alias("value"), numbers.alias("number"))
+            out.rows(
+                bad.filter(pl.col("value").is_not_null() & pl.col("number").is_null()),
+                file=file,
+                column=name,
+                message=lambda r: (
+                    f"'{r['value']}' is not a number, but attribute '{name}' is numeric; "
+                    "fix the value, leave it empty (missing), or declare the attribute categorical"
+                ),
+                kind="a non-numeric value",
+            )
+            out.rows(
+                bad.filter(pl.col("number").is_not_null() & ~pl.col("number").is_finite()),
+                file=file,
+                column=name,
+                message=lambda r: (
+                    f"'{r['value']}' is not a finite number; leave the cell empty if the value is missing"
+                ),
+                kind="a non-finite value",
+            )
+            bins = tuple(declared.bins) if declared and declared.bins else None
+            if bins is not None:
+                outside = bad.filter(
+                    pl.col("number").is_finite()
+                    & ((pl.col("number") < bins[0]) | (pl.col("number") > bins[-1]))
+                )
+                out.rows(
+                    outside,
+                    file=file,
+                    column=name,
+                    message=lambda r: (
+                        f"{r['number']:g} is outside the bins of '{name}' "
+                        f"({bins[0]:g} to {bins[-1]:g}); widen attributes.{name}.bins in study.yml or correct the value"
+                    ),
+                    kind="a value outside the bins",
+                )
+            casts.append(numbers.alias(name))
+            specs[name] = AttributeSpec(name, "numeric", bins=bins, label=label)
+        else:
+            text = series.cast(pl.String).str.strip_chars()
+            text = pl.Series(name, text).replace(list(MISSING_TOKENS), [None] * len(MISSING_TOKENS))
+            observed = sorted(set(text.drop_nulls().to_list()), key=_natural_key)
+            levels = tuple(declared.levels) if declared and declared.levels else tuple(observed)
+            if declared and declared.levels:
+                allowed = set(levels)
+                bad_rows = (
+                    frame.select(ROW)
+                    .with_columns(text.alias("value"))
+                    .filter(pl.col("value").is_not_null() & ~pl.col("value").is_in(list(allowed)))
+                )
+                out.rows(
+                    bad_rows,
+                    file=file,
+                    column=name,
+                    message=lambda r: (
+                        f"'{r['value']}' is not a declared level of '{name}' "
+                        f"({', '.join(levels)}); correct the value or add it to attributes.{name}.levels in study.yml"
+                    ),
+                    kind="an undeclared level",
+                )
+            if MISSING in levels:
+                out.add(
+                    Problem(
+                        file,
+                        f"attribute '{name}' has a value 'missing', which raremix uses for empty cells; "
+                        "leave missing values empty or rename the value",
+                        column=name,
+                    )
+                )
+            casts.append(text.alias(name))
+            specs[name] = AttributeSpec(name, "categorical", levels=levels, label=label)
+    if casts:
+        frame = frame.with_columns(casts)
+    return frame, specs
+
+
+def _check_manifest_attributes(
+    manifest: Manifest, specs: Mapping[str, AttributeSpec], out: _Collector
+) -> None:
+    known = ", ".join(specs) or "none"
+
+    def check(names: list[str] | None, key: str, *, stratify: bool = False) -> None:
+        for name in names or []:
+            spec = specs.get(name)
+            if spec is None:
+                out.add(
+                    Problem(
+                        "study.yml",
+                        f"{key} names '{name}', which is not a participant attribute; known: {known}",
+                    )
+                )
+            elif stratify and not spec.stratifiable:
+                out.add(
+                    Problem(
+                        "study.yml",
+                        f"{key} names numeric attribute '{name}', which needs bins to make strata: "
+                        f"add attributes.{name}.bins (for example [18, 50, 65, 120])",
+                    )
+                )
+
+    check(manifest.analysis.strata, "analysis.strata", stratify=True)
+    check([manifest.analysis.order_by] if manifest.analysis.order_by else None, "analysis.order_by")
+    check(manifest.report.descriptors, "report.descriptors")
+    check(manifest.privacy.quasi_identifiers, "privacy.quasi_identifiers", stratify=True)
+
+
+def _validate_codebook(raw: pl.DataFrame, file: str, out: _Collector) -> pl.DataFrame | None:
+    raw = _with_rows(raw)
+    if not _require_columns(raw, CODEBOOK_REQUIRED, file, out, "codebook"):
+        return None
+    if raw.height == 0:
+        out.add(
+            Problem(file, "the codebook has no codes (a header but no rows); add one row per code")
+        )
+        return None
+    frame = raw.with_columns(
+        _clean_id(CODE_ID),
+        (
+            _clean_id("parent_id")
+            if "parent_id" in raw.columns
+            else pl.lit(None, pl.String).alias("parent_id")
+        ),
+        (
+            pl.col("label").cast(pl.String)
+            if "label" in raw.columns
+            else pl.lit(None, pl.String).alias("label")
+        ),
+        (
+            pl.col("description").cast(pl.String)
+            if "description" in raw.columns
+            else pl.lit(None, pl.String).alias("description")
+        ),
+    ).with_columns(
+        pl.coalesce(pl.col("label").str.strip_chars().replace("", None), pl.col(CODE_ID)).alias(
+            "label"
+        )
+    )
+    out.rows(
+        frame.filter(pl.col(CODE_ID).is_null()),
+        file=file,
+        column=CODE_ID,
+        message=lambda r: "empty code id; every code needs a unique id",
+        kind="an empty code id",
+    )
+    dupes = frame.filter(pl.col(CODE_ID).is_not_null() & pl.col(CODE_ID).is_duplicated())
+    if dupes.height:
+        first = dupes.group_by(CODE_ID).agg(pl.col(ROW).min().alias("first"))
+        out.rows(
+            dupes.join(first, on=CODE_ID).filter(pl.col(ROW) != pl.col("first")).sort(ROW),
+            file=file,
+            column=CODE_ID,
+            message=lambda r: (
+                f"code '{r[CODE_ID]}' appears again (first on line {r['first']}); code ids must be unique"
+            ),
+            kind="a repeated code id",
+        )
+    known = frame.select(CODE_ID).drop_nulls()
+    orphans = frame.filter(pl.col("parent_id").is_not_null()).join(
+        known, left_on="parent_id", right_on=CODE_ID, how="anti"
+    )
+    out.rows(
+        orphans,
+        file=file,
+        column="parent_id",
+        message=lambda r: (
+            f"parent '{r['parent_id']}' of code '{r[CODE_ID]}' is not a code in the codebook; "
+            "add it or leave parent_id empty for a top-level code"
+        ),
+        kind="an unknown parent",
+    )
+    _check_cycles(frame, file, out)
+    return frame
+
+
+def _check_cycles(frame: pl.DataFrame, file: str, out: _Collector) -> None:
+    parent = dict(frame.select(CODE_ID, "parent_id").drop_nulls(CODE_ID).iter_rows())
+    rows = dict(frame.select(CODE_ID, ROW).drop_nulls(CODE_ID).iter_rows())
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    reported: set[frozenset[str]] = set()
+    for start in parent:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in parent and state.get(node) != 2:
+            if state.get(node) == 1:
+                cycle = path[path.index(node) :]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    chain = " → ".join([*cycle, node])
+                    out.add(
+                        Problem(
+                            file,
+                            f"the codebook has a cycle: {chain}; a code cannot be its own ancestor — "
+                            "fix one of these parent_id values",
+                            line=rows.get(node),
+                            column="parent_id",
+                        )
+                    )
+                break
+            state[node] = 1
+            path.append(node)
+            node = parent[node]
+        for visited in path:
+            state[visited] = 2
+
+
+def _validate_codings(
+    raw: pl.DataFrame,
+    file: str,
+    participants: pl.DataFrame | None,
+    codebook: pl.DataFrame | None,
+    participants_file: str,
+    codebook_file: str,
+    out: _Collector,
+) -> pl.DataFrame | None:
+    raw = _with_rows(raw)
+    if not _require_columns(raw, CODINGS_REQUIRED, file, out, "codings"):
+        return None
+    extra: list[pl.Expr] = []
+    for column, dtype in CODINGS_SCHEMA.items():
+        if column in CODINGS_REQUIRED:
+            continue
+        if column not in raw.columns:
+            extra.append(pl.lit(None, dtype).alias(column))
+    frame = raw.with_columns(_clean_id(PARTICIPANT_ID), _clean_id(CODE_ID), *extra)
+    for column in ("quote", "source", "coder"):
+        frame = frame.with_columns(pl.col(column).cast(pl.String))
+    if "coder" in raw.columns:
+        frame = frame.with_columns(_clean_id("coder"))
+    for column in ("start", "end"):
+        if column in raw.columns and not raw[column].dtype.is_integer():
+            text = pl.col(column).cast(pl.String).str.strip_chars()
+            parsed = frame.select(
+                ROW, text.alias("value"), text.cast(pl.Int64, strict=False).alias("number")
+            )
+            out.rows(
+                parsed.filter(
+                    pl.col("value").is_not_null()
+                    & (pl.col("value") != "")
+                    & pl.col("number").is_null()
+                ),
+                file=file,
+                column=column,
+                message=lambda r: (
+                    f"'{r['value']}' is not a whole number; '{column}' is a character offset "
+                    "(leave it empty when unknown)"
+                ),
+                kind="a non-integer offset",
+            )
+            frame = frame.with_columns(parsed["number"].alias(column))
+        else:
+            frame = frame.with_columns(pl.col(column).cast(pl.Int64))
+    out.rows(
+        frame.filter(pl.col("start") < 0),
+        file=file,
+        column="start",
+        message=lambda r: f"negative offset {r['start']}; offsets count characters from 0",
+        kind="a negative offset",
+    )
+    out.rows(
+        frame.filter(
+            pl.col("start").is_not_null()
+            & pl.col("end").is_not_null()
+            & (pl.col("end") < pl.col("start"))
+        ),
+        file=file,
+        column="end",
+        message=lambda r: f"end {r['end']} is before start {r['start']}",
+        kind="an end before its start",
+    )
+    out.rows(
+        frame.filter(pl.col(PARTICIPANT_ID).is_null()),
+        file=file,
+        column=PARTICIPANT_ID,
+        message=lambda r: "empty participant id; every coding must name a participant",
+        kind="an empty participant id",
+    )
+    out.rows(
+        frame.filter(pl.col(CODE_ID).is_null()),
+        file=file,
+        column=CODE_ID,
+        message=lambda r: "empty code id; every coding must name a code",
+        kind="an empty code id",
+    )
+    if participants is not None:
+        unknown = frame.filter(pl.col(PARTICIPANT_ID).is_not_null()).join(
+            participants.select(PARTICIPANT_ID).drop_nulls(), on=PARTICIPANT_ID, how="anti"
+        )
+        out.rows(
+            unknown,
+            file=file,
+            column=PARTICIPANT_ID,
+            message=lambda r: (
+                f"participant '{r[PARTICIPANT_ID]}' is not in {participants_file}; "
+                f"add a row for them there or correct the id"
+            ),
+            kind="an unknown participant",
+        )
+    if codebook is not None:
+        unknown = frame.filter(pl.col(CODE_ID).is_not_null()).join(
+            codebook.select(CODE_ID).drop_nulls(), on=CODE_ID, how="anti"
+        )
+        out.rows(
+            unknown,
+            file=file,
+            column=CODE_ID,
+            message=lambda r: (
+                f"code '{r[CODE_ID]}' is not in {codebook_file}; add it to the codebook or correct the id"
+            ),
+            kind="an unknown code",
+        )
+    return frame
+
+
+def _codebook_from_codings(codings: pl.DataFrame) -> pl.DataFrame:
+    codes = codings.select(pl.col(CODE_ID).drop_nulls().unique(maintain_order=True))
+    return codes.with_columns(
+        pl.col(CODE_ID).alias("label"),
+        pl.lit(None, pl.String).alias("parent_id"),
+        pl.lit(None, pl.String).alias("description"),
+    )
+
+
+def build_study(
+    manifest: Manifest,
+    tables: Tables,
+    *,
+    root: Path,
+    inputs: tuple[InputFile, ...] = (),
+) -> Study:
+    """Validate raw tables against each other and the manifest, and type the attributes.
+
+    Every problem is collected, so the user sees all of them at once.
+
+    Raises:
+        InputError: one problem per wrong row, column or setting, each naming file, line and
+            column.
+    """
+    out = _Collector()
+    files = {
+        "participants": tables.files.get("participants", "participants"),
+        "codebook": tables.files.get("codebook", "codebook"),
+        "codings": tables.files.get("codings", "codings"),
+    }
+    warnings = list(tables.warnings)
+    participants = _validate_participants(tables.participants, files["participants"], out)
+    specs: dict[str, AttributeSpec] = {}
+    if participants is not None:
+        participants, specs = _type_attributes(
+            participants, manifest, tables.attribute_types, files["participants"], out
+        )
+        _check_manifest_attributes(manifest, specs, out)
+    has_codebook = tables.codebook.width > 0
+    codebook = _validate_codebook(tables.codebook, files["codebook"], out) if has_codebook else None
+    codings = _validate_codings(
+        tables.codings,
+        files["codings"],
+        participants,
+        codebook,
+        files["participants"],
+        files["codebook"],
+        out,
+    )
+    if codings is not None and codebook is None and not has_codebook:
+        codebook = _codebook_from_codings(codings)
+        warnings.append(
+            "no codebook given: a flat codebook was made from the codes used in the codings"
+        )
+    coder = manifest.analysis.coder
+    if coder is not None and codings is not None:
+        coders = codings["coder"].drop_nulls().unique().sort().to_list()
+        if coder not in coders:
+            out.add(
+                Problem(
+                    "study.yml",
+                    f"analysis.coder is '{coder}', but the codings name "
+                    f"{'the coders ' + ', '.join(coders) if coders else 'no coder (no coder column)'}",
+                )
+            )
+    raise_if(out.problems)
+    assert participants is not None and codebook is not None and codings is not None
+    return Study(
+        manifest=manifest,
+        root=root,
+        participants=participants.select(ROW, PARTICIPANT_ID, *specs),
+        codebook=codebook.select(*([ROW] if ROW in codebook.columns else []), *CODEBOOK_SCHEMA),
+        codings=codings.select(ROW, *CODINGS_SCHEMA),
+        attributes=specs,
+        files=files,
+        inputs=inputs,
+        warnings=tuple(warnings),
+    )

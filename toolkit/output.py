@@ -59,7 +59,12 @@ def infer_format(fmt: str | None, output: Path | None, *, interactive: bool) -> 
         return fmt  # type: ignore[return-value]
     if output is not None:
         suffix = output.suffix.lower()
-        by_suffix: dict[str, Format] = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".txt": "table"}
+        by_suffix: dict[str, Format] = {
+            ".csv": "csv",
+            ".json": "json",
+            ".parquet": "parquet",
+            ".txt": "table",
+        }
         if suffix in by_suffix:
             return by_suffix[suffix]
         raise UsageError(
@@ -135,9 +140,9 @@ def emit_frame(
         if output is None:
             raise UsageError("parquet is a binary format: give a file with -o FILE.parquet")
         if meta:
-            buffer = io.BytesIO()
-            frame.write_parquet(buffer, metadata={"raremix": json.dumps(dict(meta), default=str)})
-            data = buffer.getvalue()
+            binary = io.BytesIO()
+            frame.write_parquet(binary, metadata={"raremix": json.dumps(dict(meta), default=str)})
+            data = binary.getvalue()
         else:
             data = frame_to_parquet(frame)
     else:  # pragma: no cover - click restricts the choice
@@ -157,5 +162,7 @@ def rich_table(frame: pl.DataFrame, *, title: str | None = None) -> Any:
     for name, dtype in frame.schema.items():
         table.add_column(name, justify="right" if dtype.is_numeric() else "left")
     for row in frame.iter_rows():
-        table.add_row(*("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+        table.add_row(
+            *("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row)
+        )
     return table

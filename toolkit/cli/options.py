@@ -15,9 +15,9 @@ FORMATS = ("table", "csv", "json", "parquet")
 
 def study_argument(fn: F) -> F:
     """The STUDY argument: a study folder (or its study.yml)."""
-    return click.argument(
-        "study", type=click.Path(path_type=Path, exists=False), metavar="STUDY"
-    )(fn)
+    return click.argument("study", type=click.Path(path_type=Path, exists=False), metavar="STUDY")(
+        fn
+    )
 
 
 def output_options(fn: F) -> F:

@@ -1,0 +1,178 @@
+"""Loading a study folder: ``study.yml`` plus its input files → a validated :class:`Study`."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+
+from toolkit.errors import InputError, Problem
+from toolkit.io.tables import read_table
+from toolkit.manifest import Manifest, read_manifest
+from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, InputFile, Study, Tables, build_study
+
+MANIFEST = "study.yml"
+CANONICAL_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet"}
+
+
+def resolve_study_path(path: Path) -> tuple[Path, Path]:
+    """``(folder, study.yml)`` for a study folder or a path to its study.yml."""
+    path = Path(path)
+    if path.is_dir():
+        return path, path / MANIFEST
+    if path.name.endswith((".yml", ".yaml")):
+        return path.parent, path
+    if not path.exists():
+        raise InputError(
+            Problem(str(path), "no such study folder; give the folder that holds study.yml")
+        )
+    raise InputError(Problem(str(path), "not a study folder; give the folder that holds study.yml"))
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, or of every file below a folder (sorted by relative path)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_paths(manifest: Manifest, root: Path) -> dict[str, Path]:
+    named = {
+        "participants": manifest.inputs.participants,
+        "codebook": manifest.inputs.codebook,
+        "codings": manifest.inputs.codings,
+        "project": manifest.inputs.project,
+        "dictionary": manifest.inputs.dictionary,
+    }
+    paths = {role: root / value for role, value in named.items() if value}
+    missing = [
+        Problem(
+            MANIFEST,
+            f"inputs.{role} names '{named[role]}', which does not exist in {root}; "
+            "paths are relative to study.yml",
+        )
+        for role, path in paths.items()
+        if not path.exists()
+    ]
+    if missing:
+        raise InputError(missing)
+    return paths
+
+
+def _empty_codebook() -> pl.DataFrame:
+    return pl.DataFrame()
+
+
+def _apply_columns(frame: pl.DataFrame, manifest: Manifest) -> pl.DataFrame:
+    """Rename user columns to canonical names with ``inputs.columns`` (canonical: user)."""
+    mapping = manifest.inputs.columns or {}
+    renames = {user: canonical for canonical, user in mapping.items() if user in frame.columns}
+    return frame.rename(renames) if renames else frame
+
+
+def read_tables(manifest: Manifest, root: Path, paths: dict[str, Path]) -> Tables:
+    """Read the raw tables a manifest names (canonical files, or a vendor project)."""
+    if "project" in paths:
+        from toolkit.io.importers import read_project
+
+        tables = read_project(
+            paths["project"],
+            fmt=manifest.inputs.format,
+            columns=manifest.inputs.columns,
+            dictionary=paths.get("dictionary"),
+        )
+        # Separate canonical files override the project's own tables.
+        overrides = {
+            role: read_role(role, paths[role], manifest, paths)
+            for role in ("participants", "codebook", "codings")
+            if role in paths
+        }
+        if overrides:
+            tables = Tables(
+                participants=overrides.get("participants", tables.participants),
+                codebook=overrides.get("codebook", tables.codebook),
+                codings=overrides.get("codings", tables.codings),
+                files={**tables.files, **{r: paths[r].name for r in overrides}},
+                attribute_types=tables.attribute_types,
+                warnings=tables.warnings,
+            )
+        return tables
+    participants = read_role("participants", paths["participants"], manifest, paths)
+    codings = read_role("codings", paths["codings"], manifest, paths)
+    codebook = (
+        read_role("codebook", paths["codebook"], manifest, paths)
+        if "codebook" in paths
+        else _empty_codebook()
+    )
+    return Tables(
+        participants=participants,
+        codebook=codebook,
+        codings=codings,
+        files={
+            role: paths[role].name
+            for role in ("participants", "codebook", "codings")
+            if role in paths
+        },
+    )
+
+
+def read_role(role: str, path: Path, manifest: Manifest, paths: dict[str, Path]) -> pl.DataFrame:
+    """Read the file for one role, choosing the reader by what the file is."""
+    suffix = path.suffix.lower()
+    if (
+        path.is_dir()
+        or suffix not in CANONICAL_SUFFIXES
+        or (role == "codings" and manifest.inputs.format)
+    ):
+        from toolkit.io import importers
+
+        if role == "codebook":
+            return importers.read_codebook_file(path)
+        if role == "codings":
+            return importers.read_codings_file(
+                path, fmt=manifest.inputs.format, columns=manifest.inputs.columns
+            )
+        return importers.read_participants_file(path, dictionary=paths.get("dictionary"))
+    if role == "participants" and "dictionary" in paths:
+        from toolkit.io import importers
+
+        return importers.read_participants_file(path, dictionary=paths["dictionary"])
+    frame = _apply_columns(read_table(path, display=path.name), manifest)
+    if role == "codebook":
+        return frame.select(
+            [c for c in frame.columns if c in (*CODEBOOK_SCHEMA, "_row")]
+            + [c for c in frame.columns if c not in (*CODEBOOK_SCHEMA, "_row")]
+        )
+    if role == "codings":
+        return frame.select([c for c in frame.columns if c in (*CODINGS_SCHEMA, "_row")])
+    return frame
+
+
+def load_study(path: Path) -> Study:
+    """Load and validate a study folder.
+
+    Args:
+        path: the study folder, or its ``study.yml``.
+
+    Returns:
+        The validated :class:`Study`.
+
+    Raises:
+        InputError: every problem found in the manifest and the input files.
+    """
+    root, manifest_path = resolve_study_path(path)
+    manifest = read_manifest(manifest_path)
+    paths = _input_paths(manifest, root)
+    tables = read_tables(manifest, root, paths)
+    inputs = (
+        InputFile("manifest", manifest_path, MANIFEST, sha256_of(manifest_path)),
+        *(InputFile(role, p, p.name, sha256_of(p)) for role, p in paths.items()),
+    )
+    return build_study(manifest, tables, root=root, inputs=inputs)

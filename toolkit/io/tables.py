@@ -1,0 +1,242 @@
+"""Reading one table file (CSV, TSV, XLSX, Parquet) into a polars frame.
+
+Text and spreadsheet cells are read as strings (types are decided later, from the manifest),
+so an id such as ``007`` stays ``007``. Every frame gets a ``_row`` column: the line a
+spreadsheet program shows for that row (the header is line 1, so the first data row is 2).
+
+The fast path is polars' own reader; only when it fails is the file read again with Python's
+``csv`` module to say exactly which line is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+
+from toolkit.errors import InputError, Problem
+
+ROW = "_row"
+TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+SUFFIXES = (*TEXT_SUFFIXES, *sorted(EXCEL_SUFFIXES), ".parquet")
+MISSING_TOKENS = ("", "NA")
+# Text files up to this size (characters) are also checked row by row for ragged rows.
+STRICT_SCAN_LIMIT = 5_000_000
+
+
+def decode_text(data: bytes, display: str) -> str:
+    """Decode a text table as UTF-8 (with or without BOM), or explain how to fix it."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            Problem(
+                display,
+                "the file is UTF-16 encoded; save it as UTF-8 "
+                "(Excel: File > Save As > 'CSV UTF-8 (Comma delimited)')",
+            )
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputError(
+            Problem(
+                display,
+                f"the file is not UTF-8 (byte 0x{data[error.start]:02x} cannot be decoded); "
+                "it is probably Latin-1 or Windows-1252: save it as UTF-8 "
+                "(Excel: File > Save As > 'CSV UTF-8 (Comma delimited)')",
+                line=line,
+            )
+        ) from None
+
+
+def sniff_delimiter(header_line: str, default: str) -> str:
+    """Comma by default; semicolon or tab when the header clearly uses one instead.
+
+    Spreadsheet programs in many European locales write ';'-separated "CSV".
+    """
+    if default == "," and "," not in header_line:
+        for candidate in (";", "\t"):
+            if candidate in header_line:
+                return candidate
+    return default
+
+
+def _check_header(header: list[str], display: str) -> None:
+    problems = []
+    for position, name in enumerate(header, start=1):
+        if not name.strip():
+            problems.append(
+                Problem(
+                    display,
+                    f"column {position} of the header has no name; give it one or delete the column",
+                    line=1,
+                )
+            )
+    for name, count in Counter(h.strip() for h in header).items():
+        if name and count > 1:
+            problems.append(
+                Problem(
+                    display,
+                    f"the header names column '{name}' {count} times; column names must be unique",
+                    line=1,
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def _diagnose_text(text: str, delimiter: str, display: str, reason: str) -> InputError:
+    """Find the line polars could not parse, with Python's csv module (slow, errors only)."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    problems: list[Problem] = []
+    row = 1
+    try:
+        header = next(reader)
+        for row, record in enumerate(reader, start=2):
+            if record and len(record) != len(header):
+                problems.append(
+                    Problem(
+                        display,
+                        f"this row has {len(record)} fields but the header has {len(header)}; "
+                        f"check for a stray '{delimiter}' or an unclosed quote",
+                        line=row,
+                    )
+                )
+                if len(problems) >= 20:
+                    break
+    except csv.Error as error:
+        problems.append(Problem(display, f"cannot read this row: {error}", line=row + 1))
+    if not problems:
+        problems.append(Problem(display, f"cannot read the file as a table: {reason}"))
+    return InputError(problems)
+
+
+def _read_text(path: Path, display: str, default_delimiter: str) -> pl.DataFrame:
+    text = decode_text(path.read_bytes(), display)
+    if not text.strip():
+        raise InputError(Problem(display, "the file is empty; it needs a header row and data rows"))
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = sniff_delimiter(first_line, default_delimiter)
+    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    _check_header(header, display)
+    try:
+        frame = pl.read_csv(
+            text.encode("utf-8"),
+            separator=delimiter,
+            infer_schema=False,
+            empty_string_is_null=True,
+            truncate_ragged_lines=False,
+            raise_if_empty=False,
+        )
+    except (
+        pl.exceptions.ComputeError,
+        pl.exceptions.NoDataError,
+        pl.exceptions.ShapeError,
+    ) as error:
+        raise _diagnose_text(text, delimiter, display, str(error).splitlines()[0]) from None
+    if len(text) <= STRICT_SCAN_LIMIT:
+        # polars pads short rows with nulls; a hand-edited file with a missing field is
+        # more likely a mistake than an intent, so small files are checked row by row.
+        ragged = _diagnose_text(text, delimiter, display, "")
+        if ragged.problems[0].line is not None:
+            raise ragged
+    frame = frame.rename({name: name.strip() for name in frame.columns})
+    return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _read_excel(path: Path, display: str) -> pl.DataFrame:
+    try:
+        if path.suffix.lower() == ".xls":
+            frame = _read_xls(path)
+        else:
+            frame = pl.read_excel(
+                path, engine="calamine", infer_schema_length=0, raise_if_empty=False
+            )
+    except InputError:
+        raise
+    except Exception as error:  # the engines raise many types for damaged files
+        raise InputError(
+            Problem(
+                display,
+                f"cannot read the spreadsheet ({type(error).__name__}: {error}); "
+                "open it in a spreadsheet program and save it again as .xlsx or CSV UTF-8",
+            )
+        ) from None
+    if frame.width == 0:
+        raise InputError(
+            Problem(
+                display,
+                "the spreadsheet's first sheet is empty; it needs a header row and data rows",
+            )
+        )
+    _check_header(list(frame.columns), display)
+    frame = frame.rename({name: name.strip() for name in frame.columns})
+    frame = frame.with_columns(pl.all().cast(pl.String))
+    return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _read_xls(path: Path) -> pl.DataFrame:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), on_demand=True)
+    sheet = book.sheet_by_index(0)
+    if sheet.nrows == 0:
+        return pl.DataFrame()
+    header = [str(v) for v in sheet.row_values(0)]
+    columns: dict[str, list[str | None]] = {h: [] for h in header}
+    for r in range(1, sheet.nrows):
+        for name, value in zip(header, sheet.row_values(r), strict=False):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            columns[name].append(None if value == "" else str(value))
+    return pl.DataFrame(columns, schema=dict.fromkeys(header, pl.String))
+
+
+def _read_parquet(path: Path, display: str) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as error:
+        raise InputError(Problem(display, f"cannot read the Parquet file: {error}")) from None
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def read_table(path: Path, *, display: str | None = None) -> pl.DataFrame:
+    """Read a CSV, TSV, XLSX/XLS or Parquet table.
+
+    Args:
+        path: the file.
+        display: the name to use in messages (default: the file name).
+
+    Returns:
+        A frame of String columns (Parquet keeps its types) plus ``_row``, the spreadsheet
+        line of each row. Column names are stripped of surrounding blanks.
+
+    Raises:
+        InputError: missing file, unknown extension, wrong encoding, empty file, duplicate or
+            blank column names, ragged rows; each problem names the file and line.
+    """
+    display = display or path.name
+    if not path.is_file():
+        raise InputError(
+            Problem(
+                display,
+                "file not found; check the path in study.yml (paths are relative to study.yml)",
+            )
+        )
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return _read_text(path, display, TEXT_SUFFIXES[suffix])
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path, display)
+    if suffix == ".parquet":
+        return _read_parquet(path, display)
+    raise InputError(
+        Problem(
+            display,
+            f"cannot read '{suffix or 'no extension'}' files here; use one of {', '.join(SUFFIXES)}",
+        )
+    )

@@ -1,0 +1,10 @@
+"""Statistics: pure functions over counts and polars frames.
+
+Public API::
+
+    from toolkit.stats import proportion_ci, difference_ci
+"""
+
+from toolkit.stats.intervals import proportion_ci
+
+__all__ = ["proportion_ci"]
