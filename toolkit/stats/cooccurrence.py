@@ -1,0 +1,257 @@
+"""Co-occurrence of codebook nodes: in the same participant, and in overlapping segments.
+
+Participant level: for two nodes A and B at one depth of the codebook (by default the themes,
+depth 1, when the codebook has that depth), how many participants voiced both (a coding on
+the node or any descendant counts, as in prevalence), and the Jaccard index
+|A ∩ B| / |A ∪ B|. The diagonal (A, A) holds each node's own participant count x.
+
+Segment level: two coded segments co-occur when they come from the same source, were coded
+by the same coder (or both without a coder), and their character spans [start, end) overlap.
+Each segment counts for the node at the chosen depth above its code; codes shallower than
+that depth have no node there and are left out.
+
+Both frames list every ordered pair (A, B) and (B, A), so they pivot directly into a
+symmetric matrix.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from toolkit.errors import UsageError
+from toolkit.model import Study
+
+PARTICIPANT_COLUMNS = (
+    "code_a",
+    "label_a",
+    "code_b",
+    "label_b",
+    "depth",
+    "participants_a",
+    "participants_b",
+    "participants_both",
+    "participants_either",
+    "jaccard",
+    "denominator",
+)
+SEGMENT_COLUMNS = (
+    "code_a",
+    "label_a",
+    "code_b",
+    "label_b",
+    "depth",
+    "segments_a",
+    "segments_b",
+    "overlapping_pairs",
+    "sources",
+    "participants",
+)
+
+
+def analysis_codings(study: Study) -> pl.DataFrame:
+    """The codings the analysis uses: all of them, or those of ``analysis.coder`` when set."""
+    coder = study.manifest.analysis.coder
+    codings = study.codings
+    if coder is None:
+        return codings
+    if "coder" not in codings.columns:
+        raise UsageError(f"analysis.coder is '{coder}' but the codings have no 'coder' column")
+    chosen = codings.filter(pl.col("coder") == coder)
+    if chosen.height == 0:
+        known = (
+            ", ".join(sorted(codings.get_column("coder").drop_nulls().unique().to_list())) or "none"
+        )
+        raise UsageError(
+            f"analysis.coder is '{coder}' but no coding has that coder; coders: {known}"
+        )
+    return chosen
+
+
+def resolve_depth(study: Study, depth: int | None) -> tuple[pl.DataFrame, int]:
+    """The codebook nodes at ``depth`` (default 1 when the codebook has it, else 0).
+
+    Returns:
+        ``(frame code_id, label, order; depth)`` in codebook preorder.
+
+    Raises:
+        UsageError: a depth the codebook does not have.
+    """
+    from toolkit.stats.hierarchy import tree_order
+
+    order = tree_order(study.codebook)
+    deepest = int(order.get_column("depth").cast(pl.Int64).max() or 0)  # type: ignore[arg-type]
+    if depth is None:
+        depth = 1 if deepest >= 1 else 0
+    if not 0 <= depth <= deepest:
+        raise UsageError(
+            f"depth {depth} is not in the codebook: its depths run from 0 (roots) to {deepest}"
+        )
+    nodes = order.filter(pl.col("depth") == depth).select("code_id", "label", "order")
+    return nodes, depth
+
+
+def rolled_codings(study: Study, nodes: pl.DataFrame, codings: pl.DataFrame) -> pl.DataFrame:
+    """Codings with ``node``: the ancestor (or self) of the coded code among ``nodes``."""
+    from toolkit.stats.hierarchy import closure
+
+    pairs = closure(study.codebook).join(
+        nodes.select(pl.col("code_id").alias("ancestor_id")), on="ancestor_id", how="semi"
+    )
+    return codings.join(pairs.select("code_id", pl.col("ancestor_id").alias("node")), on="code_id")
+
+
+def participant_cooccurrence(study: Study, *, depth: int | None = None) -> pl.DataFrame:
+    """How many participants voiced both of two nodes at one depth of the codebook.
+
+    Args:
+        study: a loaded study.
+        depth: codebook depth of the nodes compared (0 = roots); default 1 (themes) when the
+            codebook is that deep, else 0.
+
+    Returns:
+        One row per ordered pair of nodes (the diagonal included), columns
+
+        - ``code_a``, ``label_a``, ``code_b``, ``label_b``: the pair; ``depth``.
+        - ``participants_a``, ``participants_b``: participants who voiced each (x).
+        - ``participants_both``: voiced both; on the diagonal equal to x.
+        - ``participants_either``: voiced at least one of the two.
+        - ``jaccard``: both / either (null when neither was voiced).
+        - ``denominator``: participants in the study (n).
+
+    Raises:
+        UsageError: a depth the codebook does not have.
+    """
+    nodes, depth = resolve_depth(study, depth)
+    voiced = (
+        rolled_codings(study, nodes, analysis_codings(study))
+        .select("participant_id", "node")
+        .unique()
+    )
+    counts = voiced.group_by("node").agg(pl.len().cast(pl.Int64).alias("x"))
+    both = (
+        voiced.join(voiced, on="participant_id", suffix="_b")
+        .group_by("node", "node_b")
+        .agg(pl.len().cast(pl.Int64).alias("participants_both"))
+    )
+    a = nodes.select(
+        pl.col("code_id").alias("code_a"),
+        pl.col("label").alias("label_a"),
+        pl.col("order").alias("_oa"),
+    )
+    b = nodes.select(
+        pl.col("code_id").alias("code_b"),
+        pl.col("label").alias("label_b"),
+        pl.col("order").alias("_ob"),
+    )
+    frame = (
+        a.join(b, how="cross")
+        .join(counts.rename({"node": "code_a", "x": "participants_a"}), on="code_a", how="left")
+        .join(counts.rename({"node": "code_b", "x": "participants_b"}), on="code_b", how="left")
+        .join(
+            both.rename({"node": "code_a", "node_b": "code_b"}), on=["code_a", "code_b"], how="left"
+        )
+        .with_columns(pl.col("participants_a", "participants_b", "participants_both").fill_null(0))
+        .with_columns(
+            (
+                pl.col("participants_a") + pl.col("participants_b") - pl.col("participants_both")
+            ).alias("participants_either")
+        )
+        .with_columns(
+            pl.when(pl.col("participants_either") > 0)
+            .then(pl.col("participants_both") / pl.col("participants_either"))
+            .otherwise(None)
+            .alias("jaccard"),
+            pl.lit(depth, dtype=pl.Int64).alias("depth"),
+            pl.lit(study.n_participants, dtype=pl.Int64).alias("denominator"),
+        )
+        .sort("_oa", "_ob")
+    )
+    return frame.select(PARTICIPANT_COLUMNS)
+
+
+def segment_cooccurrence(study: Study, *, depth: int | None = None) -> pl.DataFrame:
+    """How often segments of two nodes overlap within one source (same coder).
+
+    Args:
+        study: a loaded study whose codings carry ``source``, ``start`` and ``end``.
+        depth: as for :func:`participant_cooccurrence`.
+
+    Returns:
+        One row per ordered pair of distinct nodes, columns
+
+        - ``code_a``, ``label_a``, ``code_b``, ``label_b``, ``depth``.
+        - ``segments_a``, ``segments_b``: positioned segments on each node.
+        - ``overlapping_pairs``: pairs (segment of A, segment of B) whose spans overlap.
+        - ``sources``: distinct sources with at least one such pair.
+        - ``participants``: distinct participants with at least one such pair.
+
+    Raises:
+        UsageError: no coding has a source with start and end positions, or a bad depth.
+    """
+    nodes, depth = resolve_depth(study, depth)
+    codings = analysis_codings(study)
+    missing = [c for c in ("source", "start", "end") if c not in codings.columns]
+    positioned = (
+        codings.filter(pl.all_horizontal(pl.col("source", "start", "end").is_not_null()))
+        if not missing
+        else codings.head(0)
+    )
+    if positioned.height == 0:
+        raise UsageError(
+            "segment-level co-occurrence needs coded segments with 'source', 'start' and 'end' "
+            f"in {study.files.get('codings', 'the codings')}; none has all three. "
+            "Use --level participant, or import positions from your QDA project"
+        )
+    coder = pl.col("coder").fill_null("") if "coder" in positioned.columns else pl.lit("")
+    segments = (
+        positioned.with_row_index("_seg")
+        .with_columns(coder.alias("_coder"))
+        .select("_seg", "participant_id", "code_id", "source", "start", "end", "_coder")
+    )
+    rolled = rolled_codings(study, nodes, segments)
+    per_node = rolled.group_by("node").agg(pl.col("_seg").n_unique().cast(pl.Int64).alias("n"))
+    left = rolled.select("_seg", "participant_id", "source", "_coder", "start", "end", "node")
+    pairs = (
+        left.join(left, on=["source", "_coder"], suffix="_b")
+        .filter(
+            (pl.col("_seg") != pl.col("_seg_b"))
+            & (pl.col("node") != pl.col("node_b"))
+            & (pl.col("start") < pl.col("end_b"))
+            & (pl.col("start_b") < pl.col("end"))
+        )
+        .group_by("node", "node_b")
+        .agg(
+            pl.struct("_seg", "_seg_b").n_unique().cast(pl.Int64).alias("overlapping_pairs"),
+            pl.col("source").n_unique().cast(pl.Int64).alias("sources"),
+            pl.col("participant_id").n_unique().cast(pl.Int64).alias("participants"),
+        )
+    )
+    a = nodes.select(
+        pl.col("code_id").alias("code_a"),
+        pl.col("label").alias("label_a"),
+        pl.col("order").alias("_oa"),
+    )
+    b = nodes.select(
+        pl.col("code_id").alias("code_b"),
+        pl.col("label").alias("label_b"),
+        pl.col("order").alias("_ob"),
+    )
+    frame = (
+        a.join(b, how="cross")
+        .filter(pl.col("code_a") != pl.col("code_b"))
+        .join(per_node.rename({"node": "code_a", "n": "segments_a"}), on="code_a", how="left")
+        .join(per_node.rename({"node": "code_b", "n": "segments_b"}), on="code_b", how="left")
+        .join(
+            pairs.rename({"node": "code_a", "node_b": "code_b"}),
+            on=["code_a", "code_b"],
+            how="left",
+        )
+        .with_columns(
+            pl.col(
+                "segments_a", "segments_b", "overlapping_pairs", "sources", "participants"
+            ).fill_null(0),
+            pl.lit(depth, dtype=pl.Int64).alias("depth"),
+        )
+        .sort("_oa", "_ob")
+    )
+    return frame.select(SEGMENT_COLUMNS)
