@@ -1,0 +1,321 @@
+"""Reading files that come from other people, safely.
+
+Project files travel between teams by e-mail and shared drives; raremix must never let one of
+them read local files, fetch URLs, exhaust memory or write outside the study folder.
+
+- XML is parsed with :mod:`defusedxml`: no DTD, no entity declarations (so neither external
+  entities, XXE, nor entity-expansion bombs, "billion laughs"), no external references.
+- Zip archives (``.qdpx``) are read in memory, never extracted: member names that are
+  absolute or climb out with ``..`` are refused, and the uncompressed size of each member, of
+  the whole archive, and the compression ratio are bounded (a "zip bomb" is refused before it
+  is inflated, and a member that inflates beyond its declared size is refused while reading).
+- SQLite databases (QualCoder, Taguette) are opened read-only (``mode=ro``), and ``immutable``
+  where the file or its folder is read-only, so SQLite creates no journal beside them.
+
+Every refusal is an :class:`~toolkit.errors.InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import stat
+import urllib.parse
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as DefusedET
+from defusedxml import (
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+    NotSupportedError,
+)
+
+from toolkit.errors import InputError, Problem
+
+MiB = 1024 * 1024
+MAX_MEMBER_BYTES = 512 * MiB
+MAX_TOTAL_BYTES = 2048 * MiB
+MAX_RATIO = 200.0
+# Tiny members compress absurdly well (a file of 1,000 spaces); the ratio is judged only above this.
+RATIO_FLOOR_BYTES = 1 * MiB
+_CHUNK = 1 * MiB
+
+
+def parse_xml(data: bytes, *, file: str) -> Element:
+    """Parse untrusted XML without DTDs, entities or external references.
+
+    Args:
+        data: the document's bytes (a UTF-8 byte-order mark is fine).
+        file: the file name to put in error messages.
+
+    Returns:
+        The root element.
+
+    Raises:
+        InputError: the document declares a DTD or entities, refers to external resources,
+            or is not well-formed XML (with the line and column the parser stopped at).
+    """
+    try:
+        root: Element = DefusedET.fromstring(
+            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except (
+        DTDForbidden,
+        EntitiesForbidden,
+        ExternalReferenceForbidden,
+        NotSupportedError,
+    ) as error:
+        kind = type(error).__name__
+        raise InputError(
+            Problem(
+                file,
+                f"refused: the XML declares a document type or entities ({kind}); REFI-QDA files "
+                "never need them, and they can read local files or expand without bound. "
+                "Export the project again from its program",
+            )
+        ) from None
+    except ParseError as error:
+        line, column = getattr(error, "position", (None, None))
+        where = f" at line {line}, column {column}" if line is not None else ""
+        raise InputError(
+            Problem(
+                file, f"not well-formed XML{where}: {error.msg if hasattr(error, 'msg') else error}"
+            )
+        ) from None
+    return root
+
+
+def local_name(tag: str) -> str:
+    """``{urn:QDA-XML:project:1.0}Code`` -> ``Code``: namespace versions vary in real files."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def namespace(tag: str) -> str | None:
+    """The namespace of a ``{ns}name`` tag, or None."""
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else None
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Bounds on what a zip archive may inflate to."""
+
+    max_member: int = MAX_MEMBER_BYTES
+    max_total: int = MAX_TOTAL_BYTES
+    max_ratio: float = MAX_RATIO
+    ratio_floor: int = RATIO_FLOOR_BYTES
+
+
+def _unsafe_member(name: str) -> str | None:
+    """Why a member name is unsafe, or None."""
+    normalized = name.replace("\\", "/")
+    if normalized.startswith("/") or (len(normalized) > 1 and normalized[1] == ":"):
+        return "is an absolute path"
+    if ".." in PurePosixPath(normalized).parts:
+        return "climbs out of the archive with '..'"
+    if "\x00" in name:
+        return "contains a NUL character"
+    return None
+
+
+class SafeZip:
+    """A zip archive read in memory with checked member names and bounded sizes.
+
+    Use :func:`open_zip`. Members are read with :meth:`read`; nothing is written to disk.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, *, file: str, limits: ZipLimits) -> None:
+        self._zip = archive
+        self.file = file
+        self.limits = limits
+        self._members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
+
+    @property
+    def names(self) -> list[str]:
+        """Member file names (folders left out), in archive order."""
+        return list(self._members)
+
+    def find(self, name: str) -> str | None:
+        """The member whose name equals ``name`` ignoring case and ``\\`` vs ``/``, or None."""
+        wanted = name.replace("\\", "/").casefold()
+        for member in self._members:
+            if member.replace("\\", "/").casefold() == wanted:
+                return member
+        return None
+
+    def read(self, name: str) -> bytes:
+        """Read one member, refusing it if it inflates beyond its declared or allowed size."""
+        info = self._members[name]
+        cap = min(info.file_size, self.limits.max_member)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            with self._zip.open(info) as stream:
+                while True:
+                    chunk = stream.read(_CHUNK)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > cap:
+                        raise InputError(
+                            Problem(
+                                self.file,
+                                f"refused: archive member '{name}' inflates beyond "
+                                f"{cap:,} bytes (its declared size or the limit); the archive "
+                                "is damaged or hostile",
+                            )
+                        )
+                    parts.append(chunk)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
+            raise InputError(
+                Problem(self.file, f"archive member '{name}' cannot be read: {error}")
+            ) from None
+        except NotImplementedError as error:
+            raise InputError(
+                Problem(
+                    self.file, f"archive member '{name}' uses an unsupported compression: {error}"
+                )
+            ) from None
+        except RuntimeError as error:  # encrypted members
+            raise InputError(
+                Problem(
+                    self.file,
+                    f"archive member '{name}' cannot be read ({error}); export it without a password",
+                )
+            ) from None
+        return b"".join(parts)
+
+
+def check_zip(archive: zipfile.ZipFile, *, file: str, limits: ZipLimits) -> None:
+    """Refuse unsafe member names, oversized members and suspicious compression ratios."""
+    problems: list[Problem] = []
+    total = 0
+    for info in archive.infolist():
+        why = _unsafe_member(info.filename)
+        if why is not None:
+            problems.append(Problem(file, f"refused: archive member '{info.filename}' {why}"))
+            continue
+        if info.is_dir():
+            continue
+        total += info.file_size
+        if info.file_size > limits.max_member:
+            problems.append(
+                Problem(
+                    file,
+                    f"refused: archive member '{info.filename}' would inflate to "
+                    f"{info.file_size:,} bytes (limit {limits.max_member:,})",
+                )
+            )
+        elif info.file_size > limits.ratio_floor:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if ratio > limits.max_ratio:
+                problems.append(
+                    Problem(
+                        file,
+                        f"refused: archive member '{info.filename}' is compressed {ratio:,.0f} to 1 "
+                        f"(limit {limits.max_ratio:,.0f}): this looks like a zip bomb",
+                    )
+                )
+    if total > limits.max_total:
+        problems.append(
+            Problem(
+                file,
+                f"refused: the archive would inflate to {total:,} bytes in all (limit {limits.max_total:,})",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+
+
+@contextlib.contextmanager
+def open_zip(
+    path: Path, *, file: str | None = None, limits: ZipLimits | None = None
+) -> Iterator[SafeZip]:
+    """Open a zip archive for safe in-memory reading.
+
+    Args:
+        path: the archive.
+        file: the name to use in error messages (default: the file name).
+        limits: size bounds (default: :class:`ZipLimits`).
+
+    Raises:
+        InputError: the file is not a zip archive, or a member is unsafe or too large.
+    """
+    name = file or path.name
+    limits = limits or ZipLimits()
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise InputError(
+            Problem(
+                name,
+                f"not a readable zip archive ({error}); a .qdpx file is a zip: export it again",
+            )
+        ) from None
+    with archive:
+        check_zip(archive, file=name, limits=limits)
+        yield SafeZip(archive, file=name, limits=limits)
+
+
+def _read_only_place(path: Path) -> bool:
+    """True when the database or its folder cannot be written (so SQLite may treat it as immutable)."""
+    for target in (path, path.parent):
+        try:
+            mode = target.stat().st_mode
+        except OSError:
+            return True
+        # Mode bits, not os.access: root passes os.access on a read-only folder.
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(
+            target, os.W_OK
+        ):
+            return True
+    return False
+
+
+def connect_sqlite(path: Path, *, file: str | None = None) -> sqlite3.Connection:
+    """Open an SQLite database read-only and check that it is one.
+
+    Args:
+        path: the database file.
+        file: the name to use in error messages (default: the file name).
+
+    Raises:
+        InputError: the file is missing or is not an SQLite database.
+    """
+    name = file or path.name
+    if not path.is_file():
+        raise InputError(Problem(name, "database file not found"))
+    uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+    if _read_only_place(path):
+        uri += "&immutable=1"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise InputError(Problem(name, f"not a readable SQLite database ({error})")) from None
+    return connection
+
+
+def sqlite_tables(connection: sqlite3.Connection) -> dict[str, list[str]]:
+    """Table name -> column names."""
+    tables: dict[str, list[str]] = {}
+    for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
+        tables[str(table)] = [str(c) for c in columns]
+    return tables
+
+
+def query(connection: sqlite3.Connection, sql: str, *, file: str) -> list[tuple[Any, ...]]:
+    """Run a read query; a database error becomes an InputError naming the file."""
+    try:
+        return list(connection.execute(sql))
+    except sqlite3.DatabaseError as error:
+        raise InputError(
+            Problem(file, f"cannot read the database ({error}); is it damaged?")
+        ) from None
