@@ -5,6 +5,7 @@ Public API::
     from toolkit.stats import proportion_ci, difference_ci
 """
 
+from toolkit.stats.differences import difference_ci
 from toolkit.stats.intervals import proportion_ci
 
-__all__ = ["proportion_ci"]
+__all__ = ["difference_ci", "proportion_ci"]

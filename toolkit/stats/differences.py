@@ -28,15 +28,14 @@ References:
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import norm
 
 from toolkit.errors import UsageError
+from toolkit.stats.intervals import as_counts, check_level, proportion_limits, z_value
 
 DIFFERENCE_METHODS = ("newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo")
 
@@ -44,25 +43,6 @@ FloatArray = npt.NDArray[np.float64]
 Counts = int | float | Sequence[int] | Sequence[float] | npt.ArrayLike
 
 _BISECTION_STEPS = 60  # halves an interval of width 2 to below 1e-17
-
-
-def _as_array(value: Any, name: str) -> FloatArray:
-    """Counts as a float array; polars Series, lists and numpy arrays all work."""
-    if hasattr(value, "to_numpy") and not isinstance(value, np.ndarray):
-        if getattr(value, "null_count", lambda: 0)():
-            raise UsageError(f"{name} has missing values; every count must be a number")
-        value = value.to_numpy()
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise UsageError(f"{name} must be a count or a sequence of counts, not {value!r}") from None
-    if not np.all(np.isfinite(array)):
-        raise UsageError(f"{name} must be finite counts (found NaN or infinity)")
-    if np.any(array < 0):
-        raise UsageError(f"{name} must not be negative")
-    if np.any(array != np.round(array)):
-        raise UsageError(f"{name} must be whole numbers (counts of participants)")
-    return array
 
 
 def check_counts(
@@ -74,8 +54,8 @@ def check_counts(
         UsageError: negative or fractional counts, ``n = 0``, or ``x > n``; the message
             names the argument.
     """
-    xa = _as_array(x, x_name)
-    na = _as_array(n, n_name)
+    xa = as_counts(x_name, x)
+    na = as_counts(n_name, n)
     try:
         xa, na = np.broadcast_arrays(xa, na)
     except ValueError:
@@ -91,70 +71,19 @@ def check_counts(
     return xa, na
 
 
-def _z(level: float) -> float:
-    if not isinstance(level, int | float) or not 0 < level < 1:
-        raise UsageError(f"level must be between 0 and 1 (for example 0.95), not {level!r}")
-    return float(norm.ppf(0.5 + level / 2))
-
-
-def _wilson(x: FloatArray, n: FloatArray, z: float) -> tuple[FloatArray, FloatArray]:
-    """Wilson score limits (Newcombe 1998a method 3)."""
-    p = x / n
-    z2 = z * z
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
-
-
-def _wilson_cc(x: FloatArray, n: FloatArray, z: float) -> tuple[FloatArray, FloatArray]:
-    """Continuity-corrected Wilson limits (Newcombe 1998a method 4; Fleiss)."""
-    p = x / n
-    z2 = z * z
-    denominator = 2 * (n + z2)
-    with np.errstate(invalid="ignore"):
-        lower = (
-            2 * n * p
-            + z2
-            - 1
-            - z * np.sqrt(np.maximum(z2 - 2 - 1 / n + 4 * p * (n * (1 - p) + 1), 0.0))
-        ) / denominator
-        upper = (
-            2 * n * p
-            + z2
-            + 1
-            + z * np.sqrt(np.maximum(z2 + 2 - 1 / n + 4 * p * (n * (1 - p) - 1), 0.0))
-        ) / denominator
-    lower = np.where(x == 0, 0.0, lower)
-    upper = np.where(x == n, 1.0, upper)
-    return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
-
-
-def _single_limits(
-    x: FloatArray, n: FloatArray, z: float, *, corrected: bool, level: float
-) -> tuple[FloatArray, FloatArray]:
-    """Single-proportion Wilson limits, from :func:`toolkit.stats.intervals.proportion_ci`
-    when the core has it, else from the private helpers above (identical formulas)."""
-    try:  # the core's proportion_ci, once it is there
-        proportion_ci = importlib.import_module("toolkit.stats.intervals").proportion_ci
-    except (ImportError, AttributeError):
-        return _wilson_cc(x, n, z) if corrected else _wilson(x, n, z)
-    lower, upper = proportion_ci(x, n, method="wilson_cc" if corrected else "wilson", level=level)
-    return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
-
-
 def _newcombe(
     x1: FloatArray,
     n1: FloatArray,
     x2: FloatArray,
     n2: FloatArray,
-    z: float,
     *,
     corrected: bool,
     level: float,
 ) -> tuple[FloatArray, FloatArray]:
     p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = _single_limits(x1, n1, z, corrected=corrected, level=level)
-    l2, u2 = _single_limits(x2, n2, z, corrected=corrected, level=level)
+    single = "wilson_cc" if corrected else "wilson"
+    l1, u1 = proportion_limits(x1, n1, method=single, level=level)
+    l2, u2 = proportion_limits(x2, n2, method=single, level=level)
     d = p1 - p2
     lower = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     upper = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
@@ -293,7 +222,8 @@ def difference_ci(
         raise UsageError(
             f"unknown method '{method}' for difference_ci; choose one of {', '.join(DIFFERENCE_METHODS)}"
         )
-    z = _z(level)
+    check_level(level)
+    z = z_value(level)
     scalar = all(np.ndim(v) == 0 and not hasattr(v, "to_numpy") for v in (x1, n1, x2, n2))
     a1, b1 = check_counts(x1, n1, x_name="x1", n_name="n1")
     a2, b2 = check_counts(x2, n2, x_name="x2", n_name="n2")
@@ -304,9 +234,9 @@ def difference_ci(
             f"group 1 and group 2 have different lengths ({a1.shape} and {a2.shape})"
         ) from None
     if method == "newcombe":
-        lower, upper = _newcombe(a1, b1, a2, b2, z, corrected=False, level=level)
+        lower, upper = _newcombe(a1, b1, a2, b2, corrected=False, level=level)
     elif method == "newcombe_cc":
-        lower, upper = _newcombe(a1, b1, a2, b2, z, corrected=True, level=level)
+        lower, upper = _newcombe(a1, b1, a2, b2, corrected=True, level=level)
     elif method == "miettinen_nurminen":
         lower, upper = _miettinen_nurminen(a1, b1, a2, b2, z)
     elif method == "wald":
