@@ -1,0 +1,393 @@
+"""The raremix benchmark (``make bench``): whole processes, timed, on SYNTHETIC corpora.
+
+For each corpus size (coded segments) it runs, several times each, as separate processes:
+
+- ``floor``: polars alone reading the codings Parquet and counting distinct (participant, code)
+  pairs (:mod:`bench.floor`), the least work any prevalence computation does;
+- ``raremix``: ``raremix prevalence STUDY --by sex --by status --format parquet -o FILE``;
+- ``baseline``: the same table with pandas + statsmodels (:mod:`bench.baseline`);
+- ``compare``: ``raremix compare`` over the 50 cohorts the corpus is split into;
+
+and ``raremix --help`` once (start-up). It reports the median wall time and the peak resident
+memory of each process (``ru_maxrss`` of that child, from ``os.wait4``), checks that raremix
+and the baseline give the same numbers, and writes ``bench/results/results.md`` and
+``results.json`` with the machine described.
+
+    python -m bench.run                 # 1e4, 1e5, 1e6, 5e6 (about 10 minutes on 2 cores)
+    python -m bench.run --quick         # 1e4 and 1e5, to try it out
+    python -m bench.run --sizes 1e6 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench.generate import DATA, QUICK_SIZES, SIZES, Corpus, generate, parse_size, size_label
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results"
+BY = ("sex", "status")
+TOOLS = ("floor", "raremix", "baseline", "compare")
+BIG = 5_000_000  # sizes from here on run --big-repeats times
+
+
+@dataclass
+class Measurement:
+    """Repeated runs of one command."""
+
+    tool: str
+    segments: int
+    command: list[str]
+    seconds: list[float] = field(default_factory=list)
+    peak_mib: list[float] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def median_seconds(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds else None
+
+    @property
+    def max_peak_mib(self) -> float | None:
+        return max(self.peak_mib) if self.peak_mib else None
+
+
+def run_once(command: list[str], *, cwd: Path) -> tuple[float, float, int, str]:
+    """Run ``command`` as a child; return (seconds, peak MiB, exit status, stderr tail)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
+        # wait4 gives the resource usage of this child alone (ru_maxrss in KiB on Linux).
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+    return seconds, usage.ru_maxrss / 1024, child.returncode, " | ".join(tail)
+
+
+def measure(tool: str, segments: int, command: list[str], repeats: int) -> Measurement:
+    result = Measurement(tool, segments, command)
+    for _ in range(repeats):
+        seconds, peak, status, tail = run_once(command, cwd=REPO)
+        if status != 0:
+            result.error = f"exit {status}: {tail}"
+            break
+        result.seconds.append(seconds)
+        result.peak_mib.append(peak)
+    label = size_label(segments) if segments else "-"
+    shown = (
+        f"{result.median_seconds:.3f} s, {result.max_peak_mib:.0f} MiB"
+        if result.error is None
+        else result.error
+    )
+    print(f"  {label:>4} {tool:<9} {shown}", flush=True)
+    return result
+
+
+def raremix_command() -> list[str]:
+    """The installed ``raremix`` beside this Python, else ``python -m toolkit``."""
+    script = Path(sys.executable).with_name("raremix")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "toolkit"]
+
+
+def commands(corpus: Corpus, out: Path) -> dict[str, list[str]]:
+    by = [arg for name in BY for arg in ("--by", name)]
+    py = [sys.executable, "-m"]
+    return {
+        "floor": [*py, "bench.floor", str(corpus.codings)],
+        "raremix": [
+            *raremix_command(),
+            "prevalence",
+            str(corpus.study),
+            *by,
+            "--format",
+            "parquet",
+            "-o",
+            str(out / "raremix.parquet"),
+        ],
+        "baseline": [
+            *py,
+            "bench.baseline",
+            str(corpus.study),
+            *by,
+            "-o",
+            str(out / "baseline.parquet"),
+        ],
+        "compare": [
+            *raremix_command(),
+            "compare",
+            *(str(c) for c in corpus.cohorts),
+            "--format",
+            "parquet",
+            "-o",
+            str(out / "compare.parquet"),
+        ],
+    }
+
+
+def input_mib(corpus: Corpus) -> float:
+    """In-memory size (polars) of the codings and participants tables, all columns."""
+    import polars as pl
+
+    size = pl.read_parquet(corpus.codings).estimated_size("mb")
+    return size + pl.read_parquet(corpus.participants).estimated_size("mb")
+
+
+def agreement(out: Path) -> str:
+    """Whether raremix and the baseline wrote the same numbers ('yes', or what differs)."""
+    import polars as pl
+
+    keys = ["code_id", "stratum_variable", "stratum_value"]
+    ours_path, theirs_path = out / "raremix.parquet", out / "baseline.parquet"
+    if not (ours_path.is_file() and theirs_path.is_file()):
+        return "not compared"
+    ours = pl.read_parquet(ours_path).with_columns(pl.col(keys[1:]).fill_null(""))
+    theirs = pl.read_parquet(theirs_path).with_columns(pl.col(keys[1:]).fill_null(""))
+    if ours.height != theirs.height:
+        return f"no: {ours.height} rows against {theirs.height}"
+    joined = ours.join(theirs, on=keys, how="inner", suffix="_b")
+    if joined.height != ours.height:
+        return f"no: {ours.height - joined.height} rows without a match"
+    bad = []
+    for column in ("participants", "denominator", "segments"):
+        if (joined[column] != joined[f"{column}_b"]).any():
+            bad.append(column)
+    for column in ("prevalence", "ci_lower", "ci_upper"):
+        diff = (joined[column] - joined[f"{column}_b"]).abs().fill_nan(0).max()
+        if isinstance(diff, float) and diff > 1e-9:
+            bad.append(column)
+    return "yes" if not bad else "no: " + ", ".join(bad)
+
+
+def machine() -> dict[str, str]:
+    """nproc, memory, CPU model, Python and library versions."""
+    import polars as pl
+
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "unknown"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        kib = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
+        memory = f"{kib / 1024**2:.1f} GiB"
+    versions = {"polars": pl.__version__}
+    for name in ("pandas", "statsmodels", "numpy"):
+        try:
+            versions[name] = __import__(name).__version__
+        except ImportError:
+            versions[name] = "not installed"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        commit = "unknown"
+    from toolkit import __version__
+
+    return {
+        "nproc": str(os.cpu_count()),
+        "memory": memory,
+        "cpu": cpu,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        **versions,
+        "raremix": f"{__version__} ({commit})",
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def markdown(results: dict[str, object]) -> str:
+    """The results as Markdown: machine, table, ratios, curve."""
+    m = results["machine"]
+    assert isinstance(m, dict)
+    rows = results["sizes"]
+    assert isinstance(rows, list)
+    lines = [
+        "# raremix benchmark",
+        "",
+        "Generated by `make bench` (`python -m bench.run`) on SYNTHETIC corpora from "
+        "`bench/generate.py` (no real participant). Whole processes, start-up included; "
+        f"median of {results['repeats']} runs ({results['big_repeats']} at 5·10^6 segments and "
+        "above); peak memory is the largest resident set size of the process.",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['os']}; "
+        f"Python {m['python']}, polars {m['polars']}, pandas {m['pandas']}, "
+        f"statsmodels {m['statsmodels']}, numpy {m['numpy']}; raremix {m['raremix']}; {m['date']}.",
+        "",
+        "Tools: **floor** = polars alone counting distinct (participant, code) pairs in the "
+        "codings Parquet; **raremix** = `raremix prevalence STUDY --by sex --by status --format "
+        "parquet`; **baseline** = the same table with pandas group-bys + statsmodels "
+        "`proportion_confint(method='wilson')`; **compare** = `raremix compare` over 50 cohorts "
+        "(the same segments split into 50 study folders).",
+        "",
+        "| segments | participants | input in memory | floor | raremix | baseline | compare "
+        "| baseline ÷ raremix | raremix ÷ floor | raremix peak ÷ input | same numbers |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
+    ]
+    for row in rows:
+        t = row["tools"]
+
+        def cell(tool: str, t: dict[str, dict[str, object]] = t) -> str:
+            entry = t.get(tool)
+            if not entry:
+                return "—"
+            if entry.get("error"):
+                return "failed"
+            return f"{entry['median_seconds']:.2f} s / {entry['max_peak_mib']:.0f} MiB"
+
+        def sec(tool: str, t: dict[str, dict[str, object]] = t) -> float | None:
+            entry = t.get(tool) or {}
+            value = entry.get("median_seconds")
+            return value if isinstance(value, float) else None
+
+        def peak(tool: str, t: dict[str, dict[str, object]] = t) -> float | None:
+            entry = t.get(tool) or {}
+            value = entry.get("max_peak_mib")
+            return value if isinstance(value, float) else None
+
+        ours, base, floor_s, ours_peak = (
+            sec("raremix"),
+            sec("baseline"),
+            sec("floor"),
+            peak("raremix"),
+        )
+        speedup = base / ours if base and ours else None
+        over_floor = ours / floor_s if ours and floor_s else None
+        over_input = ours_peak / row["input_mib"] if ours_peak else None
+        lines.append(
+            f"| {row['segments']:,} | {row['participants']:,} | {row['input_mib']:.0f} MiB "
+            f"| {cell('floor')} | {cell('raremix')} | {cell('baseline')} | {cell('compare')} "
+            f"| {_fmt(speedup, '.1f')}× | {_fmt(over_floor, '.2f')}× | {_fmt(over_input, '.2f')}× "
+            f"| {row['agreement']} |"
+        )
+    startup = results["startup"]
+    assert isinstance(startup, dict)
+    lines += [
+        "",
+        f"Start-up: `raremix --help` takes {_fmt(startup.get('median_seconds'), '.3f')} s "
+        f"(median of {len(startup.get('seconds') or [])} runs; target < 0.3 s).",
+        "",
+        "## Cost against size",
+        "",
+        "Microseconds per coded segment (flat = linear cost; small sizes are dominated by "
+        "start-up):",
+        "",
+        "| segments | floor | raremix | baseline | compare |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        cells = []
+        for tool in TOOLS:
+            entry = row["tools"].get(tool) or {}
+            value = entry.get("median_seconds")
+            cells.append(_fmt(value * 1e6 / row["segments"] if value else None, ".2f"))
+        lines.append(f"| {row['segments']:,} | " + " | ".join(cells) + " |")
+    errors = [
+        f"- {size_label(row['segments'])} {tool}: {entry['error']}"
+        for row in rows
+        for tool, entry in row["tools"].items()
+        if entry.get("error")
+    ]
+    if errors:
+        lines += ["", "Failures:", "", *errors]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description="Time raremix against pandas + statsmodels and a polars floor."
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [parse_size(x) for x in s.split(",")],
+        default=list(SIZES),
+        help="comma-separated segment counts (default: 1e4,1e5,1e6,5e6)",
+    )
+    parser.add_argument("--quick", action="store_true", help="only 1e4 and 1e5, 3 runs each")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per command (default 5)")
+    parser.add_argument(
+        "--big-repeats", type=int, default=3, help="runs at 5e6 and above (default 3)"
+    )
+    parser.add_argument("--tools", default=",".join(TOOLS), help=f"subset of {','.join(TOOLS)}")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where results.md/json go")
+    parser.add_argument("--data", type=Path, default=DATA, help="where corpora are generated")
+    args = parser.parse_args(argv)
+    sizes = list(QUICK_SIZES) if args.quick else args.sizes
+    repeats = 3 if args.quick else args.repeats
+    tools = [t for t in args.tools.split(",") if t]
+    unknown = set(tools) - set(TOOLS)
+    if unknown:
+        parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
+
+    print("Generating SYNTHETIC corpora (cached in bench/data/)...", flush=True)
+    corpora = [generate(s, root=args.data) for s in sizes]
+    print("Start-up:", flush=True)
+    startup = measure("--help", 0, [*raremix_command(), "--help"], max(repeats, 10))
+    rows = []
+    for corpus in corpora:
+        count = corpus.segments
+        runs = args.big_repeats if count >= BIG else repeats
+        out = Path(tempfile.mkdtemp(prefix=f"raremix-bench-{size_label(count)}-"))
+        try:
+            done = {
+                tool: measure(tool, count, command, runs)
+                for tool, command in commands(corpus, out).items()
+                if tool in tools
+            }
+            rows.append(
+                {
+                    "segments": count,
+                    "participants": max(count // 100, 50),
+                    "input_mib": input_mib(corpus),
+                    "agreement": agreement(out),
+                    "tools": {
+                        tool: {
+                            **asdict(m),
+                            "median_seconds": m.median_seconds,
+                            "max_peak_mib": m.max_peak_mib,
+                        }
+                        for tool, m in done.items()
+                    },
+                }
+            )
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    results: dict[str, object] = {
+        "machine": machine(),
+        "repeats": repeats,
+        "big_repeats": args.big_repeats,
+        "startup": {**asdict(startup), "median_seconds": startup.median_seconds},
+        "sizes": rows,
+    }
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "results.json").write_text(
+        json.dumps(results, indent=2) + "\n", encoding="utf-8"
+    )
+    (args.results / "results.md").write_text(markdown(results), encoding="utf-8")
+    print(f"Wrote {args.results / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()
