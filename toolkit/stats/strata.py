@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from toolkit.errors import UsageError
@@ -25,10 +26,14 @@ def stratum_values(participants: pl.DataFrame, spec: AttributeSpec) -> tuple[pl.
                 f"numeric attribute '{spec.name}' has no bins, so it cannot form strata; "
                 f"add attributes.{spec.name}.bins to study.yml (for example [18, 50, 65, 120])"
             )
-        edges = list(spec.bins)
         levels = bin_labels(spec.bins)
-        # Bins are [b0, b1), ..., [b_{k-1}, b_k]: cut on the inner edges, left-closed.
-        labels = column.cut(edges[1:-1], labels=levels, left_closed=True).cast(pl.String)
+        # Bins are [b0, b1), ..., [b_{k-1}, b_k]: a value's bin is the number of inner edges
+        # at or below it. Validation has already refused values outside [b0, b_k].
+        values = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
+        index = np.searchsorted(np.asarray(spec.bins[1:-1]), np.nan_to_num(values), side="right")
+        names = np.asarray(levels, dtype=object)[index]
+        names[np.isnan(values)] = None
+        labels = pl.Series(spec.name, names.tolist(), dtype=pl.String)
     labels = labels.fill_null(MISSING).alias("stratum_value")
     if labels.null_count() == 0 and (labels == MISSING).any():
         levels = [*levels, MISSING]

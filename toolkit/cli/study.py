@@ -1,0 +1,107 @@
+"""Commands on one study: validate, prevalence, init."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from toolkit.cli.options import output_options, study_argument
+
+
+@click.command()
+@study_argument
+def validate(study: Path) -> None:
+    """Check a study folder: manifest, input files, and how they fit together.
+
+    Prints a one-line summary and exits 0 when everything is valid; otherwise prints one
+    `Error:` line per problem (file, line, column and what to do) and exits 1.
+
+    Example: raremix validate examples/calciphylaxis
+    """
+    from toolkit.io.study import load_study
+    from toolkit.summary import study_summary
+
+    loaded = load_study(study)
+    for warning in loaded.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(study_summary(loaded))
+
+
+@click.command()
+@study_argument
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    metavar="ATTR",
+    help="Also break prevalence down by this attribute (repeatable).",
+)
+@click.option(
+    "--ci-method",
+    type=click.Choice(
+        ["wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald"]
+    ),
+    default=None,
+    help="Confidence interval method (default: analysis.ci.method, else wilson).",
+)
+@click.option(
+    "--ci-level",
+    type=float,
+    default=None,
+    help="Confidence level, between 0 and 1 (default: analysis.ci.level, else 0.95).",
+)
+@click.option("--coder", default=None, help="Use only this coder's codings.")
+@output_options
+def prevalence(
+    study: Path,
+    by: tuple[str, ...],
+    ci_method: str | None,
+    ci_level: float | None,
+    coder: str | None,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    """Theme prevalence: participants voicing each codebook node, with confidence intervals.
+
+    One row per codebook node overall, plus one per node and level of each --by attribute.
+    The denominator is every participant of the study (or stratum), including those with no
+    coding; a participant coded several times on a theme counts once.
+
+    Examples:
+
+        raremix prevalence examples/calciphylaxis
+
+        raremix prevalence examples/calciphylaxis --by disease_status --by sex --format csv -o prevalence.csv
+    """
+    from toolkit.io.study import load_study
+    from toolkit.output import emit_frame, infer_format
+    from toolkit.stats.prevalence import prevalence as compute
+    from toolkit.summary import result_meta
+    from toolkit.terminal import prevalence_table
+
+    loaded = load_study(study)
+    frame = compute(loaded, by=by, method=ci_method, level=ci_level, coder=coder)
+    chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
+    table = prevalence_table(loaded, frame) if chosen == "table" else None
+    emit_frame(frame, fmt=chosen, output=output, meta=result_meta(loaded), table=table)
+    if output is not None:
+        click.echo(f"Wrote {output}", err=True)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def init(directory: Path) -> None:
+    """Create a new study folder with a commented study.yml and empty input tables.
+
+    The tables have their headers (participants.csv, codebook.csv, codings.csv); fill them
+    in, edit study.yml, then run `raremix validate DIRECTORY`.
+    """
+    from toolkit.scaffold import scaffold_study
+
+    written = scaffold_study(directory)
+    click.echo(f"Created {directory} with {', '.join(p.name for p in written)}.")
+    click.echo(
+        f"Next: fill in the tables, edit {directory / 'study.yml'}, then run `raremix validate {directory}`."
+    )
