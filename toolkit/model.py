@@ -272,7 +272,11 @@ def _infer_type(values: pl.Series) -> Literal["numeric", "categorical"]:
         return "categorical"
     if present.dtype.is_numeric():
         return "numeric"
-    parsed = present.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    text = present.cast(pl.String).str.strip_chars()
+    text = text.filter(~text.is_in(list(MISSING_TOKENS)))
+    if text.len() == 0:
+        return "categorical"
+    parsed = text.cast(pl.Float64, strict=False)
     return "numeric" if parsed.null_count() == 0 and parsed.is_finite().all() else "categorical"
 
 

@@ -37,11 +37,16 @@ def prevalence_table(study: Study, frame: pl.DataFrame) -> Any:
             if variable is None
             else f"{variable} = {value} (n = {n})"
         )
-        table = Table(title=title, title_justify="left")
+        table = Table(
+            title=title,
+            title_justify="left",
+            caption=f"x/n: participants voicing the theme / participants; CI: {method}",
+            caption_justify="left",
+        )
         table.add_column("theme", no_wrap=True)
         table.add_column("x/n", justify="right")
         table.add_column("%", justify="right")
-        table.add_column(f"{level:.0%} CI ({method})", justify="right")
+        table.add_column(f"{level:.0%} CI", justify="right", no_wrap=True)
         table.add_column("segments", justify="right")
         for row in part.iter_rows(named=True):
             indent = "  " * int(row["depth"])

@@ -53,12 +53,16 @@ def make_study(
 ) -> Study:
     """A validated study from column dictionaries (values as they would be read from CSV)."""
     manifest = parse_manifest(make_manifest(attributes=attributes, analysis=analysis, extra=extra))
+
+    def as_csv(columns: Mapping[str, Sequence[Any]]) -> pl.DataFrame:
+        # As if read from a CSV file: strings, and _row counting the header as line 1.
+        frame = pl.DataFrame(dict(columns), schema_overrides=dict.fromkeys(columns, pl.String))
+        return frame.with_row_index("_row", offset=2).with_columns(pl.col("_row").cast(pl.Int64))
+
     tables = Tables(
-        participants=pl.DataFrame(
-            dict(participants), schema_overrides=dict.fromkeys(participants, pl.String)
-        ),
-        codebook=pl.DataFrame(dict(codebook), schema_overrides=dict.fromkeys(codebook, pl.String)),
-        codings=pl.DataFrame(dict(codings), schema_overrides=dict.fromkeys(codings, pl.String)),
+        participants=as_csv(participants),
+        codebook=as_csv(codebook),
+        codings=as_csv(codings),
         files={
             "participants": "participants.csv",
             "codebook": "codebook.csv",

@@ -1,0 +1,113 @@
+"""Validation of the canonical model: every problem found, located and explained."""
+
+from __future__ import annotations
+
+import pytest
+
+from toolkit.errors import InputError
+from toolkit.testing import make_study
+
+GOOD_PEOPLE = {
+    "participant_id": ["P1", "P2", "P3"],
+    "sex": ["F", "M", "F"],
+    "age": ["40", "61", ""],
+}
+GOOD_CODES = {"code_id": ["a", "b"], "label": ["A", "B"], "parent_id": [None, "a"]}
+GOOD_CODINGS = {"participant_id": ["P1", "P2"], "code_id": ["a", "b"]}
+
+
+def problems(**overrides: object) -> list[str]:
+    args = {
+        "participants": GOOD_PEOPLE,
+        "codebook": GOOD_CODES,
+        "codings": GOOD_CODINGS,
+        "attributes": {
+            "sex": {"levels": ["F", "M"]},
+            "age": {"type": "numeric", "bins": [18, 65, 120]},
+        },
+    }
+    args.update(overrides)
+    with pytest.raises(InputError) as caught:
+        make_study(
+            args["participants"], args["codebook"], args["codings"], attributes=args["attributes"]
+        )  # type: ignore[arg-type]
+    return caught.value.lines()
+
+
+def test_good_study_types_its_attributes() -> None:
+    study = make_study(
+        GOOD_PEOPLE, GOOD_CODES, GOOD_CODINGS, attributes={"sex": {"levels": ["F", "M"]}}
+    )
+    assert study.attributes["age"].type == "numeric"
+    assert study.participants["age"].to_list() == [40.0, 61.0, None]
+    assert study.attributes["sex"].levels == ("F", "M")
+
+
+def test_all_problems_are_reported_at_once_with_lines_and_columns() -> None:
+    lines = problems(
+        participants={
+            "participant_id": ["P1", "P1", ""],
+            "sex": ["F", "X", "M"],
+            "age": ["40", "old", "inf"],
+        },
+        codebook={"code_id": ["a", "a", "c"], "parent_id": [None, None, "zzz"]},
+        codings={"participant_id": ["P1", "P9"], "code_id": ["a", "nope"]},
+    )
+    expected = [
+        "participants.csv:4: column 'participant_id': empty participant id",
+        "participants.csv:3: column 'participant_id': participant 'P1' appears again (first on line 2)",
+        "participants.csv:3: column 'sex': 'X' is not a declared level of 'sex' (F, M)",
+        "participants.csv:3: column 'age': 'old' is not a number",
+        "participants.csv:4: column 'age': 'inf' is not a finite number",
+        "codebook.csv:3: column 'code_id': code 'a' appears again (first on line 2)",
+        "codebook.csv:4: column 'parent_id': parent 'zzz' of code 'c' is not a code in the codebook",
+        "codings.csv:3: column 'participant_id': participant 'P9' is not in participants.csv",
+        "codings.csv:3: column 'code_id': code 'nope' is not in codebook.csv",
+    ]
+    for fragment in expected:
+        assert any(line.startswith(fragment) for line in lines), (fragment, lines)
+
+
+def test_cycles_are_named() -> None:
+    lines = problems(codebook={"code_id": ["a", "b", "c"], "parent_id": ["c", "a", "b"]})
+    cycles = [line for line in lines if "cycle" in line]
+    assert len(cycles) == 1
+    assert (
+        "a → c → b → a" in cycles[0] or "c → b → a → c" in cycles[0] or "b → a → c → b" in cycles[0]
+    )
+
+
+def test_missing_columns_list_what_is_there() -> None:
+    lines = problems(codings={"person": ["P1"], "code": ["a"]})
+    assert lines == [
+        "codings.csv:1: missing required columns 'participant_id', 'code_id' for the codings table; "
+        "found: 'person', 'code'; expected at least: 'participant_id', 'code_id' "
+        "(or map your column names with inputs.columns in study.yml)"
+    ]
+
+
+def test_values_outside_bins_and_undeclared_attribute() -> None:
+    lines = problems(
+        participants={"participant_id": ["P1"], "sex": ["F"], "age": ["130"]},
+        attributes={
+            "age": {"type": "numeric", "bins": [18, 65, 120]},
+            "site": {"type": "categorical"},
+        },
+    )
+    assert any("130 is outside the bins of 'age' (18 to 120)" in line for line in lines)
+    assert any(line.startswith("study.yml: attribute 'site' is declared") for line in lines)
+
+
+def test_empty_tables() -> None:
+    lines = problems(
+        participants={"participant_id": []}, codings={"participant_id": [], "code_id": []}
+    )
+    assert any("there are no participants" in line for line in lines)
+
+
+def test_many_bad_rows_are_capped_and_counted() -> None:
+    people = {"participant_id": [f"P{i}" for i in range(100)]}
+    codings = {"participant_id": [f"Q{i}" for i in range(100)], "code_id": ["a"] * 100}
+    lines = problems(participants=people, codings=codings, attributes={})
+    assert len([line for line in lines if "is not in participants.csv" in line]) == 25
+    assert any("... and 75 more rows with an unknown participant" in line for line in lines)
