@@ -176,14 +176,18 @@ class _Collector:
         *,
         file: str,
         column: str | None,
-        message: Callable[[dict[str, Any]], str],
+        message: str | Callable[[dict[str, Any]], str],
         kind: str,
     ) -> None:
-        """One problem per offending row of ``frame`` (which carries ``_row``), capped."""
+        """One problem per offending row of ``frame`` (which carries ``_row``), capped.
+
+        ``message`` is a function of the row, or a ``str.format`` template of its columns.
+        """
         if frame.height == 0:
             return
         for record in frame.head(MAX_EXAMPLES).iter_rows(named=True):
-            self.add(Problem(file, message(record), line=record.get(ROW), column=column))
+            text = message.format_map(record) if isinstance(message, str) else message(record)
+            self.add(Problem(file, text, line=record.get(ROW), column=column))
         if frame.height > MAX_EXAMPLES:
             self.add(
                 Problem(
@@ -351,8 +355,8 @@ def _type_attributes(
                 bad.filter(pl.col("value").is_not_null() & pl.col("number").is_null()),
                 file=file,
                 column=name,
-                message=lambda r: (
-                    f"'{r['value']}' is not a number, but attribute '{name}' is numeric; "
+                message=(
+                    f"'{{value}}' is not a number, but attribute '{name}' is numeric; "
                     "fix the value, leave it empty (missing), or declare the attribute categorical"
                 ),
                 kind="a non-numeric value",
@@ -376,9 +380,9 @@ def _type_attributes(
                     outside,
                     file=file,
                     column=name,
-                    message=lambda r: (
-                        f"{r['number']:g} is outside the bins of '{name}' "
-                        f"({bins[0]:g} to {bins[-1]:g}); widen attributes.{name}.bins in study.yml or correct the value"
+                    message=(
+                        f"{{number:g}} is outside the bins of '{name}' ({bins[0]:g} to "
+                        f"{bins[-1]:g}); widen attributes.{name}.bins in study.yml or correct the value"
                     ),
                     kind="a value outside the bins",
                 )
@@ -400,9 +404,9 @@ def _type_attributes(
                     bad_rows,
                     file=file,
                     column=name,
-                    message=lambda r: (
-                        f"'{r['value']}' is not a declared level of '{name}' "
-                        f"({', '.join(levels)}); correct the value or add it to attributes.{name}.levels in study.yml"
+                    message=(
+                        f"'{{value}}' is not a declared level of '{name}' ({', '.join(levels)}); "
+                        f"correct the value or add it to attributes.{name}.levels in study.yml"
                     ),
                     kind="an undeclared level",
                 )
@@ -589,8 +593,8 @@ def _validate_codings(
                 ),
                 file=file,
                 column=column,
-                message=lambda r: (
-                    f"'{r['value']}' is not a whole number; '{column}' is a character offset "
+                message=(
+                    f"'{{value}}' is not a whole number; '{column}' is a character offset "
                     "(leave it empty when unknown)"
                 ),
                 kind="a non-integer offset",

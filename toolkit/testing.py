@@ -69,7 +69,7 @@ def make_study(
             "codings": "codings.csv",
         },
     )
-    return build_study(manifest, tables, root=Path("."))
+    return build_study(manifest, tables, root=Path())
 
 
 def write_study(
