@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.stats.agreement import cohen_kappa, krippendorff_alpha_nominal
+from toolkit.errors import UsageError
+from toolkit.io.study import load_study
+from toolkit.model import Study
+from toolkit.stats.agreement import (
+    AGREEMENT_COLUMNS,
+    agreement,
+    cohen_kappa,
+    krippendorff_alpha_nominal,
+)
 
 NAN = math.nan
 
@@ -117,3 +127,104 @@ def test_kappa_is_symmetric_in_the_coders(pairs: list[tuple[int, int]]) -> None:
     b = np.array([p[1] for p in pairs])
     k1, k2 = cohen_kappa(a, b), cohen_kappa(b, a)
     assert (math.isnan(k1) and math.isnan(k2)) or k1 == pytest.approx(k2)
+
+
+# --------------------------------------------------------------------------- study level
+# Every study written below is SYNTHETIC (invented participants and codes).
+
+CODEBOOK = """code_id,label,parent_id
+body,Body,
+pain,Pain,body
+fatigue,Fatigue,body
+fear,Fear,
+"""
+
+
+def write_study(
+    root: Path, codings: str, participants: str = "participant_id\nP1\nP2\nP3\nP4\nP5\n"
+) -> Study:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "participants.csv").write_text(participants)
+    (root / "codebook.csv").write_text(CODEBOOK)
+    (root / "codings.csv").write_text(codings)
+    (root / "study.yml").write_text(
+        "study:\n  id: synthetic-test\n  title: Synthetic test study\n"
+        "  condition: {name: Testing}\n  synthetic: true\n"
+        "inputs: {participants: participants.csv, codebook: codebook.csv, codings: codings.csv}\n"
+    )
+    return load_study(root)
+
+
+TWO_CODERS = """participant_id,code_id,coder
+P1,pain,a
+P1,pain,b
+P2,pain,a
+P2,fatigue,b
+P3,fear,a
+P3,fear,b
+P4,pain,a
+P4,fear,b
+P5,fear,a
+"""
+
+
+def test_study_agreement_by_hand(tmp_path: Path) -> None:
+    frame = agreement(write_study(tmp_path / "s", TWO_CODERS))
+    assert frame.columns == list(AGREEMENT_COLUMNS)
+    rows = {r["code_id"]: r for r in frame.iter_rows(named=True)}
+    # Units: P1–P4 (both coders); P5 was coded by a only and is not compared.
+    # pain: a = [1, 1, 0, 1], b = [1, 0, 0, 0]
+    pain = rows["pain"]
+    assert (pain["coders"], pain["units"], pain["units_present"]) == (2, 4, 3)
+    assert pain["percent_agreement"] == pytest.approx(0.5)
+    assert pain["kappa"] == pytest.approx(cohen_kappa([1, 1, 0, 1], [1, 0, 0, 0]))
+    assert pain["alpha"] == pytest.approx(
+        krippendorff_alpha_nominal([[1, 1, 0, 1], [1, 0, 0, 0]])[0]
+    )
+    assert pain["pairable_values"] == 8
+    # body rolls up pain and fatigue: a = [1, 1, 0, 1], b = [1, 1, 0, 0]
+    assert rows["body"]["percent_agreement"] == pytest.approx(0.75)
+    assert rows["body"]["kappa"] == pytest.approx(cohen_kappa([1, 1, 0, 1], [1, 1, 0, 0]))
+    # fatigue: a = [0, 0, 0, 0], b = [0, 1, 0, 0] → kappa 0 (p_e = 0.75, p_o = 0.75)
+    assert rows["fatigue"]["kappa"] == pytest.approx(0.0)
+
+
+def test_identical_coders_agree_perfectly(tmp_path: Path) -> None:
+    codings = "participant_id,code_id,coder\n" + "".join(
+        f"{p},{c},{coder}\n"
+        for p, c in [("P1", "pain"), ("P2", "fear"), ("P3", "fatigue"), ("P4", "pain")]
+        for coder in ("a", "b")
+    )
+    frame = agreement(write_study(tmp_path / "s", codings))
+    assert (frame["percent_agreement"] == 1.0).all()
+    defined = frame.filter(pl.col("kappa").is_not_null())
+    assert defined.height > 0
+    assert defined["kappa"].to_list() == pytest.approx([1.0] * defined.height)
+    # where kappa and alpha are undefined, the note says why
+    assert frame.filter(pl.col("alpha").is_null())["note"].null_count() == 0
+
+
+def test_three_coders_give_alpha_but_no_kappa(tmp_path: Path) -> None:
+    codings = TWO_CODERS + "P1,pain,c\nP2,pain,c\nP3,fatigue,c\n"
+    frame = agreement(write_study(tmp_path / "s", codings))
+    assert frame["coders"].unique().to_list() == [3]
+    assert frame["kappa"].null_count() == frame.height
+    assert frame["alpha"].null_count() < frame.height
+
+
+def test_without_two_coders_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(
+        UsageError, match=r"found no coder \(the 'coder' column is missing or empty\)"
+    ):
+        agreement(write_study(tmp_path / "none", "participant_id,code_id\nP1,pain\n"))
+    with pytest.raises(UsageError, match="found only one coder"):
+        agreement(
+            write_study(tmp_path / "one", "participant_id,code_id,coder\nP1,pain,a\nP2,fear,\n")
+        )
+
+
+def test_calciphylaxis_example(calciphylaxis: Path) -> None:
+    frame = agreement(load_study(calciphylaxis))
+    assert frame["coders"].unique().to_list() == [2]
+    assert (frame["units"] > 0).all()
+    assert frame.filter(pl.col("kappa").is_not_null())["kappa"].is_between(-1, 1).all()

@@ -120,16 +120,19 @@ def presence_matrix(study: Study, *, closure: pl.DataFrame) -> tuple[pl.DataFram
         participants coded by at least one coder, and the list of coders.
     """
     codings = study.codings
-    if "coder" not in codings.columns or codings.get_column("coder").drop_nulls().n_unique() < 2:
+    coders_found = (
+        codings.get_column("coder").drop_nulls().n_unique() if "coder" in codings.columns else 0
+    )
+    if coders_found < 2:
         found = (
-            "no 'coder' column"
-            if "coder" not in codings.columns
-            else f"{codings.get_column('coder').drop_nulls().n_unique()} coder(s)"
+            "no coder (the 'coder' column is missing or empty)"
+            if coders_found == 0
+            else "only one coder"
         )
         raise UsageError(
             f"agreement needs codings from at least two coders in the 'coder' column of "
-            f"{study.files.get('codings', 'the codings')}; found {found}. Add a 'coder' column "
-            "naming who coded each segment (double-code some interviews to measure agreement)"
+            f"{study.files.get('codings', 'the codings')}; found {found}. Name in a 'coder' "
+            "column who coded each segment, and double-code some interviews to measure agreement"
         )
     coded = codings.filter(pl.col("coder").is_not_null()).select(
         "participant_id", "code_id", "coder"
