@@ -34,9 +34,12 @@ ArrayLike = Sequence[int] | Sequence[float] | npt.NDArray[Any] | Any
 
 def z_value(level: float) -> float:
     """The two-sided standard-normal quantile for confidence ``level``."""
-    from scipy.stats import norm
+    # The standard library's quantile (Wichura's AS 241) agrees with scipy.stats.norm.ppf to
+    # 1e-15 and avoids importing scipy.stats (over a second) for Wilson, Wald and
+    # Agresti-Coull intervals.
+    from statistics import NormalDist
 
-    return float(norm.ppf(0.5 + level / 2.0))
+    return NormalDist().inv_cdf(0.5 + level / 2.0)
 
 
 def check_level(level: float) -> None:
