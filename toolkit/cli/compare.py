@@ -1,0 +1,198 @@
+"""`raremix compare`: theme prevalence side by side across cohorts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.cli.options import output_options
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.0f}%"
+
+
+def _comparison_table(comparison: Any) -> Any:
+    """A readable terminal table: one line per theme and cohort, the pooled line in bold."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    title = "Theme prevalence across cohorts"
+    if comparison.synthetic:
+        title += " (SYNTHETIC DATA)"
+    table = Table(title=title, show_lines=False)
+    for name, justify in (
+        ("Theme", "left"),
+        ("Cohort", "left"),
+        ("x/n", "right"),
+        ("%", "right"),
+        ("CI", "right"),
+        ("Heterogeneity", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    previous = None
+    for row in comparison.prevalence.iter_rows(named=True):
+        first = row["theme_id"] != previous
+        previous = row["theme_id"]
+        theme = ("  " * (row["depth"] or 0) + row["label"]) if first else ""
+        pooled = row["cohort"] == "pooled"
+        if row["suppressed"]:
+            counts, share, ci = "suppressed", "", ""
+        elif row["participants"] is None:
+            counts, share, ci = ("—", "", "") if not pooled else ("not pooled", "", "")
+        else:
+            counts = "" if pooled else f"{row['participants']}/{row['denominator']}"
+            share = _percent(row["prevalence"])
+            ci = f"{_percent(row['ci_lower'])}–{_percent(row['ci_upper'])}"
+        het = ""
+        if pooled and row["i2"] is not None:
+            het = f"I² {_percent(row['i2'])}, τ² {row['tau2']:.2f}, p {row['q_pvalue']:.3f}"
+        style = "bold" if pooled else ("dim" if not row["mapped"] else None)
+        table.add_row(theme, row["cohort"], counts, share, ci, het, style=style)
+    parts: list[Any] = [table]
+    if comparison.not_compared.height:
+        missing = Table(title="Not compared (codes that reach no theme)")
+        for name in ("Study", "Code", "Label", "x/n", "Reason"):
+            missing.add_column(name)
+        for row in comparison.not_compared.iter_rows(named=True):
+            missing.add_row(
+                row["study_id"],
+                row["code_id"],
+                row["label"],
+                f"{row['participants']}/{row['denominator']}",
+                row["reason"],
+            )
+        parts.append(missing)
+    for message in comparison.notes["message"].to_list():
+        parts.append(Text(f"Note: {message}"))
+    return Group(*parts)
+
+
+@click.command()
+@click.argument(
+    "studies",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path, exists=False),
+    metavar="STUDY_DIR STUDY_DIR...",
+)
+@click.option(
+    "--crosswalk",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="CSV mapping each study's codes to shared themes (study_id, code_id, theme_id). "
+    "Without it, identical code ids are matched.",
+)
+@click.option(
+    "--themes",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Themes table (theme_id, label, parent_id, definition) the crosswalk maps to. "
+    "Default: raremix's framework templates/frameworks/rare-experience-v1.",
+)
+@click.option(
+    "--ci-method",
+    type=click.Choice(
+        ["wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald"]
+    ),
+    default=None,
+    help="Confidence interval method for every cohort (default: each study's own).",
+)
+@click.option(
+    "--ci-level",
+    type=float,
+    default=None,
+    help="Confidence level for every cohort and the pooled estimate (default: each study's own).",
+)
+@click.option(
+    "--pooling",
+    type=click.Choice(["dl", "reml"]),
+    default="dl",
+    show_default=True,
+    help="Estimator of the between-cohort variance tau²: DerSimonian-Laird or REML.",
+)
+@click.option(
+    "--show",
+    type=click.Choice(["prevalence", "differences", "not-compared", "notes", "mappings"]),
+    default="prevalence",
+    show_default=True,
+    help="Which result to write: theme prevalence per cohort with pooled rows (and the "
+    "not-compared codes), pairwise differences, not-compared codes, notes, or the mappings used.",
+)
+@output_options
+def compare(
+    studies: tuple[Path, ...],
+    crosswalk: Path | None,
+    themes: Path | None,
+    ci_method: str | None,
+    ci_level: float | None,
+    pooling: str,
+    show: str,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    """Theme prevalence side by side across cohorts of different conditions.
+
+    For every shared theme and cohort: participants voicing it (x), the cohort's participants
+    (n), prevalence and confidence interval; a pooled row per theme (random-effects
+    meta-analysis of proportions on the logit scale, with I², tau² and Cochran's Q p-value);
+    codes that reach no theme are listed as "not compared", never dropped. Comparability
+    notes (themes in only some codebooks, different CI settings or strata) go to standard
+    error, and into JSON output.
+
+    Examples:
+        raremix compare examples/calciphylaxis examples/erythromelalgia --crosswalk examples/crosswalk.csv
+        raremix compare A B --crosswalk map.csv --format csv -o comparison.csv
+    """
+    from toolkit import __version__
+    from toolkit.compare import compare as run_compare
+    from toolkit.errors import UsageError
+    from toolkit.io.crosswalk import read_crosswalk, read_themes
+    from toolkit.io.study import load_study
+    from toolkit.output import emit_frame, infer_format
+
+    if len(studies) < 2:
+        raise UsageError("give at least two study folders to compare")
+    if themes is not None and crosswalk is None:
+        raise UsageError("--themes needs --crosswalk: the crosswalk maps codes to those themes")
+    chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
+    loaded = [load_study(path) for path in studies]
+    mapping = read_crosswalk(crosswalk) if crosswalk is not None else None
+    theme_table = read_themes(themes) if themes is not None else None
+    result = run_compare(
+        loaded,
+        crosswalk=mapping,
+        themes=theme_table,
+        method=ci_method,
+        level=ci_level,
+        pooling=pooling,
+        crosswalk_file=crosswalk.name if crosswalk is not None else "crosswalk.csv",
+    )
+    frames = {
+        "prevalence": result.table(),
+        "differences": result.differences,
+        "not-compared": result.not_compared,
+        "notes": result.notes,
+        "mappings": result.mappings,
+    }
+    meta = {
+        "cohorts": list(result.cohorts),
+        "matching": result.matching,
+        "pooling": result.pooling_method,
+        "level": result.level,
+        "synthetic": result.synthetic,
+        "notes": result.notes["message"].to_list(),
+        "not_compared": result.not_compared.to_dicts(),
+        "raremix_version": __version__,
+    }
+    table = _comparison_table(result) if chosen == "table" and show == "prevalence" else None
+    emit_frame(frames[show], fmt=chosen, output=output, meta=meta, table=table)
+    if chosen != "table" or show != "prevalence":
+        for message in result.notes["message"].to_list():
+            click.echo(f"Note: {message}", err=True)
+    if output is not None:
+        click.echo(f"Wrote {output}", err=True)
