@@ -252,9 +252,7 @@ def _node_stats(matrix: FloatArray) -> dict[str, Any]:
     alpha_value, pairable = krippendorff_alpha_nominal(sub)
     alpha = None if np.isnan(alpha_value) else alpha_value
     if alpha is None:
-        notes.append(
-            "no variation: every coder gave the same value to every unit, so kappa and alpha are undefined"
-        )
+        notes.append("undefined: no variation (every coder gave every unit the same value)")
     elif n_coders == 2 and kappa is None:
         notes.append("kappa undefined: each coder used one value only")
     return {
