@@ -519,9 +519,11 @@ def utf16_to_codepoints(text: str) -> list[int]:
     return mapping
 
 
-def _slice(text: str, start: int, end: int, units: Units) -> str | None:
+def _slice(
+    text: str, start: int, end: int, units: Units, mapping: list[int] | None = None
+) -> str | None:
     if units == "utf16":
-        mapping = utf16_to_codepoints(text)
+        mapping = mapping if mapping is not None else utf16_to_codepoints(text)
         if not 0 <= start <= end < len(mapping):
             return None
         return text[mapping[start] : mapping[end]]
@@ -553,11 +555,11 @@ def _resolve_quotes(project: RefiProject) -> None:
                     f"{project.file}: positions in source '{source.name}' count UTF-16 units "
                     "(as NVivo writes them), not code points; converted"
                 )
-        mismatched: list[str] = []
+        mapping = utf16_to_codepoints(text) if units == "utf16" else None
         for selection in selections:
             assert selection.start is not None or selection.end is None
             quote = (
-                _slice(text, selection.start, selection.end, units)
+                _slice(text, selection.start, selection.end, units, mapping)
                 if selection.start is not None and selection.end is not None
                 else None
             )
@@ -573,8 +575,7 @@ def _resolve_quotes(project: RefiProject) -> None:
                 mismatched.append(
                     f"{_label(selection)} (text at its positions differs from the selection's own)"
                 )
-            if units == "utf16" and selection.start is not None and selection.end is not None:
-                mapping = utf16_to_codepoints(text)
+            if mapping is not None and selection.start is not None and selection.end is not None:
                 selection.start, selection.end = mapping[selection.start], mapping[selection.end]
             selection.quote = quote
         for item in mismatched:
@@ -583,13 +584,14 @@ def _resolve_quotes(project: RefiProject) -> None:
 
 def _choose_units(text: str, selections: list[RefiSelection], *, nvivo: bool) -> Units:
     scores: dict[Units, int] = {"codepoints": 0, "utf16": 0}
+    mapping = utf16_to_codepoints(text)
     all_units: tuple[Units, ...] = ("codepoints", "utf16")
     for units in all_units:
         for selection in selections:
             reference = _reference(selection)
             if reference is None or selection.start is None or selection.end is None:
                 continue
-            quote = _slice(text, selection.start, selection.end, units)
+            quote = _slice(text, selection.start, selection.end, units, mapping)
             if quote is not None and _agrees(quote, reference):
                 scores[units] += 1
     if scores["utf16"] != scores["codepoints"]:
