@@ -1,0 +1,129 @@
+"""Commands that render reports: report (one study, or a comparison) and demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _formats_option(fn: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--format",
+        "formats",
+        default=None,
+        metavar="LIST",
+        help="Comma-separated formats: html, pdf, docx (default: report.formats of study.yml, "
+        "else all three). HTML alone needs no browser.",
+    )(fn)
+
+
+def _engine_option(fn: click.decorators.FC) -> click.decorators.FC:
+    return click.option(
+        "--engine",
+        type=click.Choice(["quarto", "pandoc"]),
+        default=None,
+        help="Renderer (default: quarto when a quarto executable is on PATH or QUARTO_PATH is "
+        "set, else pandoc + typst).",
+    )(fn)
+
+
+@click.command()
+@click.argument("studies", nargs=-1, type=click.Path(path_type=Path), metavar="STUDY...")
+@click.option(
+    "--compare",
+    "compare_mode",
+    is_flag=True,
+    help="Render a comparison report of two or more studies instead of a study report.",
+)
+@click.option(
+    "--crosswalk",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="With --compare: CSV study_id, code_id, theme_id mapping codes to shared themes.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder to write into (default: reports/<study id>/, or reports/compare-<ids>/).",
+)
+@_formats_option
+@_engine_option
+def report(
+    studies: tuple[Path, ...],
+    compare_mode: bool,
+    crosswalk: Path | None,
+    output: Path | None,
+    formats: str | None,
+    engine: str | None,
+) -> None:
+    """Render a study report (HTML, PDF, DOCX), or with --compare a comparison of cohorts.
+
+    Writes report.html (self-contained, works offline, interactive figures), report.pdf
+    (typst), report.docx, report.qmd, the figures and the result tables as CSV into one
+    folder. Everything is written to a temporary folder first: a failure leaves the previous
+    report untouched. PDF and DOCX need Chromium for their figures.
+
+    Examples:
+
+        raremix report examples/calciphylaxis
+
+        raremix report examples/calciphylaxis --format html -o /tmp/calciphylaxis
+
+        raremix report --compare examples/calciphylaxis examples/erythromelalgia \\
+            --crosswalk examples/crosswalk.csv -o reports/comparison
+    """
+    from toolkit.errors import UsageError
+    from toolkit.progress import progress
+    from toolkit.report.build import render_comparison, render_study
+
+    if not studies:
+        raise UsageError("give a study folder: raremix report STUDY (see raremix report --help)")
+    if compare_mode:
+        if len(studies) < 2:
+            raise UsageError("--compare needs at least two study folders")
+        with progress("Rendering the comparison report"):
+            rendered = render_comparison(
+                list(studies), crosswalk=crosswalk, out_dir=output, formats=formats, engine=engine
+            )
+    else:
+        if crosswalk is not None:
+            raise UsageError("--crosswalk only applies with --compare")
+        if len(studies) > 1:
+            raise UsageError(
+                f"{len(studies)} studies given: render one study at a time, "
+                "or add --compare to compare them"
+            )
+        with progress(f"Rendering the report of {studies[0]}"):
+            rendered = render_study(studies[0], out_dir=output, formats=formats, engine=engine)
+    for fmt, path in rendered.files.items():
+        click.echo(f"{fmt:>5}: {path}")
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder under which each report gets its own folder.",
+)
+@_formats_option
+@_engine_option
+def demo(output: Path, formats: str | None, engine: str | None) -> None:
+    """Render every bundled SYNTHETIC example study, and their comparison.
+
+    The first thing to run: it shows what raremix makes from a study folder. Prints where
+    each report is.
+
+    Example: raremix demo -o /tmp/raremix-demo
+    """
+    from toolkit.report.build import render_demo
+
+    for name, rendered in render_demo(output, formats=formats, engine=engine):
+        click.echo(f"{name}:")
+        for fmt, path in rendered.files.items():
+            click.echo(f"  {fmt:>5}: {path}")

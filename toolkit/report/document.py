@@ -1,0 +1,755 @@
+"""Assemble the study report: results in, a :class:`~toolkit.report.spec.Report` out.
+
+:func:`study_results` computes every result frame (prevalence, subgroup differences,
+co-occurrence, saturation, agreement) and passes them through the privacy rules in ONE place,
+:func:`protect`, before anything reaches a table, a figure or a CSV. :func:`build_study_report`
+then writes the sections in the order of SPEC §6. Nothing here touches files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import polars as pl
+
+from toolkit import __version__
+from toolkit.errors import UsageError
+from toolkit.model import Study
+from toolkit.report import figures, tables
+from toolkit.report.spec import (
+    Banner,
+    Block,
+    Bullets,
+    FigureBlock,
+    JointDisplay,
+    JointRow,
+    Note,
+    Paragraph,
+    Report,
+    Section,
+    Table,
+)
+
+SYNTHETIC_TEXT = (
+    "SYNTHETIC DATA: every participant, quotation and number in this report is invented. "
+    "It demonstrates raremix and is not evidence about {condition}."
+)
+
+
+@dataclass(frozen=True)
+class StudyResults:
+    """Every result a study report shows, already protected (pseudonyms, suppression, redaction).
+
+    Attributes:
+        prevalence: SPEC §3 frame, overall and by each stratum.
+        differences: subgroup differences (one row per node, stratum variable and level
+            against the first level), or None when the study has no strata.
+        cooccurrence: participant co-occurrence at the theme depth.
+        saturation: the saturation assessment, or None when it cannot be computed.
+        agreement: coder agreement per node, or None with fewer than two coders.
+        quotes: codings with ``pseudonym`` instead of participant ids and redacted quotes.
+        pseudonyms: ``participant_id, pseudonym``.
+        redactions: ``rule, redactions`` counts.
+        theme_depth: the codebook depth treated as "themes".
+    """
+
+    prevalence: pl.DataFrame
+    differences: pl.DataFrame | None
+    cooccurrence: pl.DataFrame
+    saturation: Any
+    agreement: pl.DataFrame | None
+    quotes: pl.DataFrame
+    pseudonyms: pl.DataFrame
+    redactions: pl.DataFrame
+    theme_depth: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- computing -----------------------------------------------------------------------------
+
+
+def _differences(study: Study) -> pl.DataFrame | None:
+    """Subgroup differences for every stratum of the study (each level against the first)."""
+    from toolkit.stats.subgroups import differences
+
+    strata = list(study.manifest.analysis.strata)
+    if not strata:
+        return None
+    return pl.concat([differences(study, by=attribute) for attribute in strata], how="vertical")
+
+
+DIFFERENCE_COUNTS = (
+    "participants_level",
+    "denominator_level",
+    "participants_reference",
+    "denominator_reference",
+)
+
+
+def study_results(study: Study) -> StudyResults:
+    """Compute and protect every result of ``study``'s report."""
+    from toolkit.stats.cooccurrence import participant_cooccurrence, resolve_depth
+    from toolkit.stats.prevalence import prevalence
+
+    settings = study.manifest.analysis
+    prev = prevalence(study, by=settings.strata)
+    _nodes, theme_depth = resolve_depth(study, study.manifest.report.theme_depth)
+    notes: list[str] = []
+    differences = _differences(study)
+    cooc = participant_cooccurrence(study, depth=theme_depth)
+    try:
+        from toolkit.stats.saturation import saturation
+
+        sat: Any = saturation(study, depth=theme_depth)
+    except UsageError as error:
+        sat = None
+        notes.append(f"Saturation could not be assessed: {error}")
+    agreement: pl.DataFrame | None
+    try:
+        from toolkit.stats.agreement import agreement as coder_agreement
+
+        agreement = coder_agreement(study)
+    except UsageError:
+        agreement = None
+    return protect(
+        study,
+        StudyResults(
+            prevalence=prev,
+            differences=differences,
+            cooccurrence=cooc,
+            saturation=sat,
+            agreement=agreement,
+            quotes=study.codings,
+            pseudonyms=pl.DataFrame(),
+            redactions=pl.DataFrame(),
+            theme_depth=theme_depth,
+            notes=tuple(notes),
+        ),
+    )
+
+
+def protect(study: Study, results: StudyResults) -> StudyResults:
+    """THE privacy gate of the report: pseudonyms, quote redaction, small-cell suppression.
+
+    Prevalence arrives already suppressed (``toolkit.stats.prevalence`` applies
+    ``analysis.min_cell``); here the other outputs are made consistent with it, participant
+    ids become pseudonyms and quotes are redacted. Everything the report shows or writes
+    passes through this function.
+    """
+    from toolkit import privacy
+
+    min_cell = study.manifest.analysis.min_cell
+    mapping = privacy.pseudonyms(study.participants)
+    quotes, redactions = privacy.redact_quotes(
+        study.codings.filter(
+            pl.col("quote").is_not_null() & (pl.col("quote").str.strip_chars() != "")
+        ),
+        study.manifest.privacy.redact,
+        file=study.files.get("manifest", "study.yml"),
+    )
+    quotes = privacy.apply_pseudonyms(quotes, mapping).rename({"participant_id": "pseudonym"})
+    differences = results.differences
+    cooc = results.cooccurrence
+    saturation = results.saturation
+    if min_cell > 1:
+        hidden = privacy.hidden_cells(results.prevalence)
+        if differences is not None:
+            differences = privacy.suppress_differences(
+                differences, min_cell=min_cell, hidden=hidden, counts=DIFFERENCE_COUNTS
+            )
+        cooc = privacy.suppress_counts(
+            cooc,
+            min_cell=min_cell,
+            counts={"participants_both": ["jaccard"], "participants_a": [], "participants_b": []},
+        )
+    if saturation is not None:
+        curve = privacy.apply_pseudonyms(saturation.curve, mapping)
+        saturation = replace(saturation, curve=curve)
+    return replace(
+        results,
+        differences=differences,
+        cooccurrence=cooc,
+        saturation=saturation,
+        quotes=quotes,
+        pseudonyms=mapping,
+        redactions=redactions,
+    )
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+
+def _ci_text(study: Study) -> str:
+    ci = study.manifest.analysis.ci
+    return f"{100 * ci.level:g}% CI"
+
+
+def _voiced(row: dict[str, Any], study: Study) -> str:
+    """``12 of 15 participants (80.0%; 95% CI 54.8–93.0%)``."""
+    if row["participants"] is None:
+        return "a suppressed number of participants (fewer than the minimum cell size)"
+    return (
+        f"{row['participants']} of {row['denominator']} participants "
+        f"({tables.pct(row['prevalence'])}; {_ci_text(study)} {tables.ci(row['ci_lower'], row['ci_upper'])})"
+    )
+
+
+def _overall(prevalence: pl.DataFrame) -> pl.DataFrame:
+    return prevalence.filter(pl.col("stratum_variable").is_null())
+
+
+def _themes(results: StudyResults) -> pl.DataFrame:
+    return _overall(results.prevalence).filter(pl.col("depth") == results.theme_depth)
+
+
+def key_findings(study: Study, results: StudyResults) -> list[str]:
+    """Sentences a researcher could paste: most and least voiced themes, largest differences."""
+    themes = _themes(results).filter(pl.col("participants").is_not_null())
+    sentences: list[str] = []
+    if themes.height:
+        ranked = themes.sort(
+            ["participants", "segments"], descending=[True, True], maintain_order=True
+        )
+        top = ranked.head(min(3, ranked.height)).to_dicts()
+        first = top[0]
+        sentences.append(
+            f"The most often voiced theme was {first['label'].lower()}: {_voiced(first, study)}."
+        )
+        for row in top[1:]:
+            sentences.append(f"{row['label']} was voiced by {_voiced(row, study)}.")
+        if ranked.height > 3:
+            least = ranked.tail(1).to_dicts()[0]
+            sentences.append(
+                f"The least often voiced theme was {least['label'].lower()}: {_voiced(least, study)}."
+            )
+    if results.differences is not None and results.differences.height:
+        diffs = results.differences.filter(
+            pl.col("difference").is_not_null() & (pl.col("depth") == results.theme_depth)
+        )
+        if diffs.height:
+            biggest = (
+                diffs.with_columns(pl.col("difference").abs().alias("_abs"))
+                .sort("_abs", descending=True)
+                .head(2)
+            )
+            for row in biggest.to_dicts():
+                attribute = study.attribute(row["stratum_variable"]).display.lower()
+                sentences.append(
+                    f"By {attribute}, {row['label'].lower()} was voiced by "
+                    f"{row['participants_level']}/{row['denominator_level']} ({row['level']}) against "
+                    f"{row['participants_reference']}/{row['denominator_reference']} ({row['reference']}): a difference of "
+                    f"{tables.points(row['difference'])} percentage points ({_ci_text(study)} "
+                    f"{tables.points_ci(row['ci_lower'], row['ci_upper'])}; adjusted p = {tables.pvalue(row['p_adjusted'])})."
+                )
+    if not sentences:
+        sentences.append("No theme could be reported (no codings, or every count is suppressed).")
+    return sentences
+
+
+# --- sections -----------------------------------------------------------------------------
+
+
+def _cohort_section(study: Study) -> Section:
+    from toolkit.stats.strata import stratum_frame
+
+    order_by = study.manifest.analysis.order_by
+    attrs = {k: v for k, v in study.attributes.items() if k != order_by}
+    min_cell = study.manifest.analysis.min_cell
+    blocks: list[Block] = []
+    strata = list(study.manifest.analysis.strata)
+    if not strata:
+        blocks.append(
+            tables.cohort_table(
+                study.participants,
+                attrs,
+                groups=[("Overall", study.participants)],
+                min_cell=min_cell,
+                caption=f"Participants (n = {study.n_participants}).",
+                name="cohort",
+            )
+        )
+    for attribute in strata:
+        frame, levels = stratum_frame(study, attribute)
+        joined = study.participants.join(frame, on="participant_id")
+        groups = [("Overall", study.participants)] + [
+            (level, joined.filter(pl.col("stratum_value") == level)) for level in levels
+        ]
+        display = study.attribute(attribute).display
+        blocks.append(
+            tables.cohort_table(
+                study.participants,
+                attrs,
+                groups=groups,
+                min_cell=min_cell,
+                caption=f"Participants overall and by {display.lower()}: n (%) or mean (SD), median and range.",
+                name=f"cohort_{attribute}",
+            )
+        )
+    return Section("cohort", "Participants", tuple(blocks))
+
+
+def _domain_of(study: Study, code_ids: Sequence[str], depth: int) -> list[str]:
+    from toolkit.stats.hierarchy import closure, tree_order
+
+    if depth == 0:
+        return ["Themes"] * len(code_ids)
+    order = tree_order(study.codebook).select("code_id", "label", "depth")
+    pairs = closure(study.codebook).join(
+        order.rename({"code_id": "ancestor_id", "label": "domain", "depth": "d"}), on="ancestor_id"
+    )
+    roots = dict(pairs.filter(pl.col("d") == 0).select("code_id", "domain").iter_rows())
+    return [roots.get(c, "Other") for c in code_ids]
+
+
+def _prevalence_section(study: Study, results: StudyResults) -> Section:
+    settings = study.manifest.analysis
+    overall = _overall(results.prevalence)
+    max_depth = study.manifest.report.theme_depth
+    shown = overall if max_depth is None else overall.filter(pl.col("depth") <= max_depth)
+    method = tables.METHOD_NAMES.get(settings.ci.method, settings.ci.method)
+    table = tables.prevalence_table(
+        shown,
+        level=settings.ci.level,
+        caption=(
+            f"Theme prevalence: participants who voiced each node of the codebook or any node below it "
+            f"(x/n), with {_ci_text(study)}s ({method}) and the number of coded segments."
+        ),
+    )
+    themes = _themes(results)
+    frame = themes.with_columns(
+        pl.Series("domain", _domain_of(study, themes["code_id"].to_list(), results.theme_depth))
+    )
+    fig = figures.prevalence_dots(frame, ci_label=f"{_ci_text(study)} ({method})")
+    suppressed = themes.filter(pl.col("participants").is_null()).height
+    caption = (
+        f"Prevalence of each theme among the {study.n_participants} participants, with its "
+        f"{_ci_text(study)} ({method}), grouped by domain."
+    )
+    if suppressed:
+        caption += f" {suppressed} suppressed theme(s) are not drawn."
+    blocks: list[Block] = [
+        table,
+        FigureBlock("prevalence", fig, caption, height=fig.layout.height or 460),
+    ]
+    return Section("prevalence", "Theme prevalence", tuple(blocks))
+
+
+def _differences_section(study: Study, results: StudyResults) -> Section | None:
+    if results.differences is None or results.differences.height == 0:
+        return None
+    settings = study.manifest.analysis
+    frame = results.differences.filter(pl.col("depth") <= results.theme_depth)
+    method = tables.METHOD_NAMES.get(settings.difference_ci, settings.difference_ci)
+    table = tables.differences_table(
+        frame,
+        level=settings.ci.level,
+        caption=(
+            f"Differences in prevalence between subgroups (group minus reference, percentage points), "
+            f"{_ci_text(study)} ({method}), Fisher's exact p and Benjamini–Hochberg adjusted p."
+        ),
+    )
+    fig_frame = frame.filter(pl.col("depth") == results.theme_depth).with_columns(
+        (pl.col("level") + " − " + pl.col("reference")).alias("comparison")
+    )
+    fig = figures.differences_forest(fig_frame)
+    smallest = int(
+        min(
+            [
+                v
+                for v in [
+                    *frame["denominator_level"].to_list(),
+                    *frame["denominator_reference"].to_list(),
+                ]
+                if v is not None
+            ]
+            or [0]
+        )
+    )
+    caution = (
+        f"Small samples: the smallest group has {smallest} participants. With groups this small "
+        "the intervals are wide, a difference that is not significant is not evidence of no "
+        "difference, and adjusted p-values are for screening, not confirmation."
+    )
+    return Section(
+        "differences",
+        "Subgroup differences",
+        (
+            Note(caution),
+            table,
+            FigureBlock(
+                "differences",
+                fig,
+                f"Difference in theme prevalence between subgroups with its {_ci_text(study)} ({method}); "
+                "the dotted line marks no difference.",
+                height=fig.layout.height or 460,
+            ),
+        ),
+    )
+
+
+def _cooccurrence_section(study: Study, results: StudyResults) -> Section | None:
+    cooc = results.cooccurrence
+    labels = list(dict.fromkeys(cooc["label_a"].to_list()))
+    if len(labels) < 2:
+        return None
+    codes = list(dict.fromkeys(cooc["code_a"].to_list()))
+    lookup = {
+        (a, b): v for a, b, v in cooc.select("code_a", "code_b", "participants_both").iter_rows()
+    }
+    matrix = [[lookup.get((a, b)) for b in codes] for a in codes]
+    fig = figures.cooccurrence_heatmap(labels, matrix, denominator=study.n_participants)
+    return Section(
+        "cooccurrence",
+        "Co-occurrence of themes",
+        (
+            FigureBlock(
+                "cooccurrence",
+                fig,
+                "Participants who voiced both themes (row and column); the diagonal is each "
+                "theme's own count. Darker cells: fewer participants.",
+                width=820,
+                height=fig.layout.height or 600,
+            ),
+        ),
+    )
+
+
+def _saturation_section(study: Study, results: StudyResults) -> Section | None:
+    sat = results.saturation
+    if sat is None:
+        return Section(
+            "saturation",
+            "Saturation",
+            tuple(Note(n) for n in results.notes) or (Note("Saturation was not assessed."),),
+        )
+    curve = sat.curve.select("interview", "new_themes", "cumulative_themes")
+    fig = figures.saturation_curve(curve, total_themes=sat.themes_total)
+    order = (
+        f"Interviews are ordered by {study.attribute(sat.order_by).display.lower()}."
+        if sat.order_by
+        else "Interviews are in the order of the participants table."
+    )
+    return Section(
+        "saturation",
+        "Saturation",
+        (
+            Paragraph(sat.statement),
+            Note(
+                f"Method: Guest, Namey and Chen (2020), base size {sat.base}, run length {sat.run}, "
+                f"new-information threshold {100 * sat.threshold:g}%. {order}"
+            ),
+            FigureBlock(
+                "saturation",
+                fig,
+                "New themes in each interview (bars) and the share of all themes found so far (line).",
+                height=fig.layout.height or 380,
+            ),
+        ),
+    )
+
+
+def _descriptor(row: dict[str, Any], study: Study, names: Sequence[str]) -> str:
+    parts = [row["pseudonym"]]
+    for name in names:
+        value = row.get(name)
+        if value is None:
+            continue
+        parts.append(f"{value:.0f}" if isinstance(value, float) else str(value).lower())
+    return ", ".join(parts)
+
+
+def _joint_section(study: Study, results: StudyResults) -> Section:
+    from toolkit.stats.hierarchy import closure
+
+    per_theme = study.manifest.report.quotes_per_theme
+    names = study.manifest.report.descriptors
+    if names is None:
+        names = [n for n in ("age", "sex", "gender") if n in study.attributes] + [
+            s for s in study.manifest.analysis.strata if s not in ("sex", "gender")
+        ]
+    people = privacy_people(study, results)
+    pairs = closure(study.codebook)
+    rows: list[JointRow] = []
+    shown_quotes = 0
+    for theme in _themes(results).iter_rows(named=True):
+        below = pairs.filter(pl.col("ancestor_id") == theme["code_id"])["code_id"].to_list()
+        quotes: list[tuple[str, str]] = []
+        if theme["participants"] is not None and per_theme > 0:
+            candidates = (
+                results.quotes.filter(pl.col("code_id").is_in(below))
+                .unique(subset=["quote"], keep="first", maintain_order=True)
+                .unique(subset=["pseudonym"], keep="first", maintain_order=True)
+                .sort("pseudonym")
+            )
+            # Spread the picks over the participants rather than always quoting P01.
+            count = candidates.height
+            take = min(per_theme, count)
+            picks = sorted({int((i + 0.5) * count / take) for i in range(take)}) if take else []
+            for index in picks:
+                row = candidates.row(index, named=True)
+                who = _descriptor(
+                    {**people.get(row["pseudonym"], {}), "pseudonym": row["pseudonym"]},
+                    study,
+                    names,
+                )
+                quotes.append((row["quote"], who))
+        shown_quotes += len(quotes)
+        prevalence = (
+            tables.SUPPRESSED
+            if theme["participants"] is None
+            else f"{tables.xn(theme['participants'], theme['denominator'])} ({tables.pct(theme['prevalence'])}; "
+            f"{_ci_text(study)} {tables.ci(theme['ci_lower'], theme['ci_upper'])})"
+        )
+        rows.append(JointRow(theme["label"], prevalence, tuple(quotes)))
+    described = ", ".join(
+        study.attribute(n).display.lower() for n in names if n in study.attributes
+    )
+    caption = (
+        f"Joint display: each theme's prevalence beside up to {per_theme} exemplar quotation(s), "
+        f"attributed to pseudonymous participants ({described or 'no descriptors'})."
+    )
+    return Section(
+        "joint-display", "Themes and what participants said", (JointDisplay(caption, tuple(rows)),)
+    )
+
+
+def privacy_people(study: Study, results: StudyResults) -> dict[str, dict[str, Any]]:
+    """Pseudonym -> attribute values, for attributions."""
+    joined = study.participants.join(results.pseudonyms, on="participant_id").drop("participant_id")
+    return {row["pseudonym"]: row for row in joined.iter_rows(named=True)}
+
+
+def _agreement_section(results: StudyResults) -> Section | None:
+    if results.agreement is None:
+        return None
+    frame = results.agreement.filter(pl.col("depth") <= results.theme_depth)
+    coders = int(results.agreement["coders"][0]) if results.agreement.height else 0
+    table = tables.agreement_table(
+        frame,
+        caption=(
+            f"Agreement between {coders} coders on whether each participant voiced each theme "
+            "(participants coded by at least two coders)."
+        ),
+    )
+    return Section("agreement", "Coder agreement", (table,))
+
+
+def methods_text(study: Study, results: StudyResults) -> list[str]:
+    """The methods paragraph(s), written from the settings."""
+    settings = study.manifest.analysis
+    method = tables.METHOD_NAMES.get(settings.ci.method, settings.ci.method)
+    diff = tables.METHOD_NAMES.get(settings.difference_ci, settings.difference_ci)
+    coder = (
+        f"only the codings of coder '{settings.coder}'"
+        if settings.coder
+        else "the codings of all coders"
+    )
+    text = [
+        (
+            f"Prevalence is the share of the {study.n_participants} interviewed participants who voiced a "
+            f"theme: the denominator counts every participant (or every participant of a subgroup), "
+            f"including those with no coding at all, and the numerator counts the distinct participants "
+            f"with at least one coded segment on the theme or on any code below it, so a participant coded "
+            f"twice counts once. Prevalence uses {coder}. Confidence intervals are {method} intervals at "
+            f"the {100 * settings.ci.level:g}% level. Differences between subgroups are each level against "
+            f"the first declared level, with {diff} intervals for the difference of two proportions, "
+            f"Fisher's exact test, and Benjamini–Hochberg adjustment of the p-values over the nodes of the "
+            f"codebook within each comparison. Missing attribute values form their own visible group."
+        ),
+        (
+            "How to read these numbers: a purposive interview sample is not a random sample of the "
+            "patient population, so the intervals express sampling variability only under that "
+            "assumption, not the uncertainty of generalising to everyone with the condition. A theme "
+            "not voiced is not a theme absent: a participant who did not mention something may still "
+            "experience it."
+        ),
+    ]
+    privacy = (
+        f"Counts from 1 to {settings.min_cell - 1} are suppressed, together with any count from which "
+        "they could be derived."
+        if settings.min_cell > 1
+        else "No small-cell suppression was applied (min_cell = 0)."
+    )
+    text.append(
+        f"Participants appear under pseudonyms (P01, P02, … in a stable order); quotations pass "
+        f"through redaction rules for names, dates and places. {privacy} Analysis and report: "
+        f"raremix {__version__} (Python {platform.python_version()}, polars {pl.__version__})."
+    )
+    return text
+
+
+def _coreq(study: Study, results: StudyResults) -> Table:
+    from toolkit.stats.hierarchy import tree_order
+    from toolkit.stats.strata import stratum_frame
+
+    codebook = study.codebook
+
+    depths = tree_order(codebook)["depth"].to_list()
+    levels = [sum(1 for d in depths if d == k) for k in range(max(depths, default=-1) + 1)]
+    level_names = ["domains", "themes", "codes", "sub-codes"]
+    tree = ", ".join(
+        f"{n} {level_names[k] if k < len(level_names) else f'level-{k} nodes'}"
+        for k, n in enumerate(levels)
+    )
+    coders = (
+        sorted({c for c in study.codings["coder"].to_list() if c is not None})
+        if "coder" in study.codings.columns
+        else []
+    )
+    descriptions = []
+    for attribute in study.manifest.analysis.strata:
+        spec = study.attribute(attribute)
+
+        frame, levels_ = stratum_frame(study, attribute)
+        counts = frame.group_by("stratum_value").len()
+        lookup = dict(counts.iter_rows())
+        hidden = tables._hide_small(
+            [int(lookup.get(v, 0)) for v in levels_], study.manifest.analysis.min_cell
+        )
+        descriptions.append(
+            f"{spec.display}: "
+            + ", ".join(
+                f"{v} {tables.SUPPRESSED if h else lookup.get(v, 0)}"
+                for v, h in zip(levels_, hidden, strict=True)
+            )
+        )
+    sat = results.saturation
+    rows = [
+        ("12. Sample size", f"{study.n_participants} participants."),
+        (
+            "16. Description of sample",
+            ("; ".join(descriptions) + ". See the participants table.")
+            if descriptions
+            else "See the participants table.",
+        ),
+        ("22. Data saturation", sat.statement if sat is not None else "Not assessed."),
+        (
+            "24. Number of data coders",
+            f"{len(coders)} ({', '.join(coders)})." if coders else "Not recorded in the codings.",
+        ),
+        (
+            "25. Description of the coding tree",
+            f"{tree}; shown in full in the theme prevalence table.",
+        ),
+        (
+            "27. Software",
+            f"Analysis and report: raremix {__version__}. The coding software is not recorded in the inputs.",
+        ),
+        (
+            "29. Quotations presented",
+            f"Yes: up to {study.manifest.report.quotes_per_theme} per theme in the joint display, each "
+            "identified by a pseudonym and descriptors.",
+        ),
+    ]
+    return tables.key_value_table(
+        rows,
+        name="coreq",
+        caption="COREQ items (Tong, Sainsbury and Craig 2007) that the data can answer.",
+        header=("COREQ item", "Answer"),
+    )
+
+
+def _provenance(study: Study, results: StudyResults, rendered_at: dt.datetime) -> Section:
+    files = tuple((f"{item.role}: {item.display}", item.sha256) for item in study.inputs)
+    settings = study.manifest.analysis
+    setting_rows = [
+        ("Study id", study.id),
+        ("Strata", ", ".join(settings.strata) or "none"),
+        ("Confidence intervals", f"{settings.ci.method}, level {settings.ci.level:g}"),
+        ("Difference intervals", settings.difference_ci),
+        ("Minimum cell size", str(settings.min_cell)),
+        ("Coder", settings.coder or "all coders"),
+        (
+            "Saturation",
+            f"base {settings.saturation.base}, run {settings.saturation.run}, threshold {settings.saturation.threshold:g}",
+        ),
+        ("Theme depth", str(results.theme_depth)),
+        ("raremix version", __version__),
+        ("Rendered at", rendered_at.isoformat(timespec="seconds")),
+    ]
+    if results.redactions.height:
+        setting_rows.append(
+            ("Quote redactions", ", ".join(f"{r} {n}" for r, n in results.redactions.iter_rows()))
+        )
+    blocks: list[Block] = [
+        Table(
+            name="inputs",
+            caption="Input files and their SHA-256 checksums.",
+            columns=("Input", "SHA-256"),
+            rows=files or (("(none recorded)", ""),),
+            align=("l", "l"),
+        ),
+        tables.key_value_table(
+            setting_rows,
+            name="settings",
+            caption="Settings used for this report.",
+            header=("Setting", "Value"),
+        ),
+    ]
+    blocks += [Note(w) for w in (*study.warnings, *results.notes)]
+    return Section("provenance", "Provenance", tuple(blocks))
+
+
+def build_study_report(
+    study: Study, results: StudyResults | None = None, *, now: dt.datetime | None = None
+) -> Report:
+    """The full study report (SPEC §6), in the order of the issue.
+
+    Args:
+        study: a validated study.
+        results: precomputed protected results (default: :func:`study_results`).
+        now: the render time (default: now, local time zone).
+    """
+    results = results if results is not None else study_results(study)
+    now = now or dt.datetime.now().astimezone()
+    condition = study.manifest.study.condition
+    subtitle = condition.name + (f" ({condition.ontology_id})" if condition.ontology_id else "")
+    preamble: tuple[Block, ...] = (
+        (Banner(SYNTHETIC_TEXT.format(condition=condition.name)),) if study.synthetic else ()
+    )
+    intro: list[Block] = []
+    intro.append(
+        Paragraph(
+            f"{study.n_participants} participants; {study.codebook.height} codebook nodes; "
+            f"{study.codings.height} coded segments. Generated by raremix {__version__} on {now:%Y-%m-%d}."
+        )
+    )
+    if study.manifest.study.description:
+        intro.append(Paragraph(study.manifest.study.description))
+    sections: list[Section | None] = [
+        Section("summary", "Key findings", (*intro, Bullets(tuple(key_findings(study, results))))),
+        _cohort_section(study),
+        _prevalence_section(study, results),
+        _differences_section(study, results),
+        _cooccurrence_section(study, results),
+        _saturation_section(study, results),
+        _joint_section(study, results),
+        _agreement_section(results),
+        Section("methods", "Methods", tuple(Paragraph(p) for p in methods_text(study, results))),
+        Section("coreq", "Reporting checklist", (_coreq(study, results),)),
+        _provenance(study, results, now),
+    ]
+    result_frames: dict[str, pl.DataFrame] = {"prevalence": results.prevalence}
+    if results.differences is not None:
+        result_frames["differences"] = results.differences
+    result_frames["cooccurrence"] = results.cooccurrence
+    if results.saturation is not None:
+        result_frames["saturation"] = results.saturation.curve
+    if results.agreement is not None:
+        result_frames["agreement"] = results.agreement
+    return Report(
+        kind="study",
+        slug=study.id,
+        title=study.title,
+        subtitle=subtitle,
+        date=f"{now:%Y-%m-%d}",
+        synthetic=study.synthetic,
+        version=__version__,
+        sections=tuple(s for s in sections if s is not None),
+        results=result_frames,
+        preamble=preamble,
+    )

@@ -1,0 +1,340 @@
+"""Report figures: pure functions from a result frame to a plotly ``Figure``.
+
+House style: the Okabe–Ito palette (distinguishable with the common colour-vision
+deficiencies), cividis for heatmaps, percentages on a 0–100 axis labelled
+"participants (%)", hover text with x/n and the interval. Frames come in already protected
+(suppressed rows have null counts): those rows are left out of the figure and the caption
+says so (see :mod:`toolkit.report.document`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#E69F00",  # orange
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow (last: weak on white)
+)
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+PERCENT_AXIS = "participants (%)"
+
+
+def _layout(fig: go.Figure, *, height: int, left: int = 10) -> go.Figure:
+    fig.update_layout(
+        template="simple_white",
+        font={"family": FONT, "size": 13, "color": "#1d2433"},
+        height=height,
+        margin={"l": left, "r": 20, "t": 40, "b": 60},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0, "title": {"text": ""}},
+        hoverlabel={"font": {"family": FONT}},
+    )
+    return fig
+
+
+def row_height(rows: int, *, per_row: int = 24, base: int = 150, minimum: int = 280) -> int:
+    """A figure height that gives each category row ``per_row`` pixels."""
+    return max(minimum, base + per_row * rows)
+
+
+def _pct(values: Sequence[float | None]) -> list[float | None]:
+    return [None if v is None else 100.0 * v for v in values]
+
+
+def prevalence_dots(frame: pl.DataFrame, *, ci_label: str) -> go.Figure:
+    """Dot-and-interval plot of theme prevalence, grouped (coloured) by domain.
+
+    Args:
+        frame: one row per theme in display order, columns ``label``, ``domain``,
+            ``participants``, ``denominator``, ``prevalence``, ``ci_lower``, ``ci_upper``
+            (proportions in [0, 1]; rows with null prevalence are skipped).
+        ci_label: e.g. "95% CI (Wilson)", for the hover text and legend.
+    """
+    frame = frame.filter(pl.col("prevalence").is_not_null())
+    fig = go.Figure()
+    domains = list(dict.fromkeys(frame["domain"].to_list()))
+    # Category axis top-down in display order: plotly draws the first category at the bottom.
+    order = frame["label"].to_list()
+    for i, domain in enumerate(domains):
+        part = frame.filter(pl.col("domain") == domain)
+        prevalence = _pct(part["prevalence"].to_list())
+        lower = _pct(part["ci_lower"].to_list())
+        upper = _pct(part["ci_upper"].to_list())
+        hover = [
+            f"{label}<br>{x}/{n} participants ({p:.1f}%)<br>{ci_label}: {lo:.1f}–{hi:.1f}%"
+            for label, x, n, p, lo, hi in zip(
+                part["label"],
+                part["participants"],
+                part["denominator"],
+                prevalence,
+                lower,
+                upper,
+                strict=True,
+            )
+            if p is not None and lo is not None and hi is not None
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=prevalence,
+                y=part["label"].to_list(),
+                mode="markers",
+                name=domain,
+                marker={"color": OKABE_ITO[i % len(OKABE_ITO)], "size": 10, "symbol": "circle"},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [(u or 0) - (p or 0) for u, p in zip(upper, prevalence, strict=True)],
+                    "arrayminus": [
+                        (p or 0) - (lo or 0) for lo, p in zip(lower, prevalence, strict=True)
+                    ],
+                    "thickness": 2,
+                    "width": 4,
+                    "color": OKABE_ITO[i % len(OKABE_ITO)],
+                },
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    fig.update_xaxes(
+        title_text=PERCENT_AXIS, range=[-2, 102], dtick=20, showgrid=True, gridcolor="#e6e8ec"
+    )
+    fig.update_yaxes(
+        categoryorder="array", categoryarray=list(reversed(order)), automargin=True, title_text=""
+    )
+    return _layout(fig, height=row_height(len(order)))
+
+
+def differences_forest(frame: pl.DataFrame) -> go.Figure:
+    """Differences in prevalence between subgroups, with intervals, one colour per comparison.
+
+    Args:
+        frame: columns ``label``, ``comparison`` (e.g. "Active − Remission"), ``difference``,
+            ``ci_lower``, ``ci_upper`` (proportions in [−1, 1]).
+    """
+    frame = frame.filter(pl.col("difference").is_not_null())
+    fig = go.Figure()
+    order = list(dict.fromkeys(frame["label"].to_list()))
+    comparisons = list(dict.fromkeys(frame["comparison"].to_list()))
+    for i, comparison in enumerate(comparisons):
+        part = frame.filter(pl.col("comparison") == comparison)
+        d = _pct(part["difference"].to_list())
+        lo = _pct(part["ci_lower"].to_list())
+        hi = _pct(part["ci_upper"].to_list())
+        fig.add_trace(
+            go.Scatter(
+                x=d,
+                y=part["label"].to_list(),
+                mode="markers",
+                name=comparison,
+                marker={
+                    "color": OKABE_ITO[i % len(OKABE_ITO)],
+                    "size": 9,
+                    "symbol": ["circle", "square", "diamond", "triangle-up"][i % 4],
+                },
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [(h or 0) - (v or 0) for h, v in zip(hi, d, strict=True)],
+                    "arrayminus": [(v or 0) - (low or 0) for low, v in zip(lo, d, strict=True)],
+                    "thickness": 2,
+                    "width": 4,
+                    "color": OKABE_ITO[i % len(OKABE_ITO)],
+                },
+                hovertemplate="%{y}<br>"
+                + comparison
+                + ": %{x:.1f} percentage points<extra></extra>",
+            )
+        )
+    fig.add_vline(x=0, line={"color": "#5b6475", "width": 1, "dash": "dot"})
+    fig.update_xaxes(
+        title_text="difference in participants (percentage points)",
+        range=[-102, 102],
+        dtick=25,
+        showgrid=True,
+        gridcolor="#e6e8ec",
+    )
+    fig.update_yaxes(
+        categoryorder="array", categoryarray=list(reversed(order)), automargin=True, title_text=""
+    )
+    return _layout(fig, height=row_height(len(order)))
+
+
+def cooccurrence_heatmap(
+    labels: Sequence[str], counts: Sequence[Sequence[int | None]], *, denominator: int
+) -> go.Figure:
+    """Heatmap of how many participants voiced both themes (diagonal: each theme alone).
+
+    Args:
+        labels: theme labels, in display order (rows and columns).
+        counts: square matrix of participant counts (None where suppressed).
+        denominator: participants in the study, for the hover percentages.
+    """
+    text = [["" if c is None else str(c) for c in row] for row in counts]
+    hover = [
+        [
+            f"{labels[i]} and {labels[j]}: "
+            + (
+                "suppressed"
+                if c is None
+                else f"{c}/{denominator} participants ({100.0 * c / denominator:.1f}%)"
+            )
+            for j, c in enumerate(row)
+        ]
+        for i, row in enumerate(counts)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=[[None if c is None else c for c in row] for row in counts],
+            x=list(labels),
+            y=list(labels),
+            text=text,
+            texttemplate="%{text}",
+            hovertext=hover,
+            hoverinfo="text",
+            colorscale="Cividis",
+            zmin=0,
+            zmax=max(denominator, 1),
+            colorbar={"title": {"text": "participants", "side": "right"}, "thickness": 14},
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_xaxes(tickangle=-40, automargin=True, showgrid=False, ticks="")
+    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False, ticks="")
+    size = row_height(len(labels), per_row=28, base=220, minimum=360)
+    return _layout(fig, height=size)
+
+
+def saturation_curve(frame: pl.DataFrame, *, total_themes: int) -> go.Figure:
+    """New themes per interview (bars) and the cumulative share of themes found (line).
+
+    Args:
+        frame: one row per interview in order, columns ``interview`` (1-based position),
+            ``new_themes`` and ``cumulative_themes``.
+        total_themes: themes found in the whole study (the 100% of the line).
+    """
+    cumulative_pct = [
+        100.0 * c / total_themes if total_themes else 0.0 for c in frame["cumulative_themes"]
+    ]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            x=frame["interview"].to_list(),
+            y=frame["new_themes"].to_list(),
+            name="new themes in this interview",
+            marker={"color": OKABE_ITO[5]},
+            yaxis="y2",
+            hovertemplate="interview %{x}: %{y} new themes<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=frame["interview"].to_list(),
+            y=cumulative_pct,
+            mode="lines+markers",
+            name="themes found so far (%)",
+            line={"color": OKABE_ITO[0], "width": 2.5},
+            marker={"size": 6},
+            hovertemplate="after %{x} interviews: %{y:.1f}% of themes<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        yaxis={"title": {"text": "themes found so far (%)"}, "range": [0, 105]},
+        yaxis2={
+            "title": {"text": "new themes"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "rangemode": "tozero",
+        },
+        xaxis={"title": {"text": "interviews, in order"}, "dtick": 1},
+    )
+    return _layout(fig, height=380)
+
+
+def comparison_heatmap(
+    themes: Sequence[str],
+    cohorts: Sequence[str],
+    prevalence: Sequence[Sequence[float | None]],
+    text: Sequence[Sequence[str]],
+) -> go.Figure:
+    """Theme × cohort heatmap of prevalence (proportions; None: not compared/suppressed)."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=[_pct(row) for row in prevalence],
+            x=list(cohorts),
+            y=list(themes),
+            text=[list(r) for r in text],
+            texttemplate="%{text}",
+            hovertemplate="%{y} in %{x}: %{text}<extra></extra>",
+            colorscale="Cividis",
+            zmin=0,
+            zmax=100,
+            colorbar={"title": {"text": PERCENT_AXIS, "side": "right"}, "thickness": 14},
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_xaxes(side="top", automargin=True, showgrid=False, ticks="")
+    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False, ticks="")
+    return _layout(fig, height=row_height(len(themes), per_row=30, base=160))
+
+
+def forest_plot(frame: pl.DataFrame) -> go.Figure:
+    """Forest plot: per theme, each cohort's prevalence and interval, and the pooled estimate.
+
+    Args:
+        frame: columns ``label`` (theme), ``cohort`` ("pooled" for the pooled row),
+            ``prevalence``, ``ci_lower``, ``ci_upper`` (proportions), in display order.
+    """
+    frame = frame.filter(pl.col("prevalence").is_not_null())
+    fig = go.Figure()
+    cohorts = [c for c in dict.fromkeys(frame["cohort"].to_list()) if c != "pooled"]
+    themes = list(dict.fromkeys(frame["label"].to_list()))
+    styles: dict[str, dict[str, Any]] = {
+        c: {"color": OKABE_ITO[i % len(OKABE_ITO)], "symbol": "circle", "size": 9}
+        for i, c in enumerate(cohorts)
+    }
+    styles["pooled"] = {"color": "#000000", "symbol": "diamond", "size": 13}
+    for cohort in [*cohorts, "pooled"]:
+        part = frame.filter(pl.col("cohort") == cohort)
+        if part.height == 0:
+            continue
+        p = _pct(part["prevalence"].to_list())
+        lo = _pct(part["ci_lower"].to_list())
+        hi = _pct(part["ci_upper"].to_list())
+        style = styles[cohort]
+        fig.add_trace(
+            go.Scatter(
+                x=p,
+                y=[part["label"].to_list(), [cohort] * part.height],
+                mode="markers",
+                name="pooled (random effects)" if cohort == "pooled" else cohort,
+                marker={"color": style["color"], "symbol": style["symbol"], "size": style["size"]},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [(h or 0) - (v or 0) for h, v in zip(hi, p, strict=True)],
+                    "arrayminus": [(v or 0) - (low or 0) for low, v in zip(lo, p, strict=True)],
+                    "thickness": 2,
+                    "width": 3,
+                    "color": style["color"],
+                },
+                hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+            )
+        )
+    fig.update_xaxes(
+        title_text=PERCENT_AXIS, range=[-2, 102], dtick=20, showgrid=True, gridcolor="#e6e8ec"
+    )
+    fig.update_yaxes(autorange="reversed", automargin=True, title_text="")
+    rows = len(themes) * (len(cohorts) + 1)
+    return _layout(fig, height=row_height(rows, per_row=20))

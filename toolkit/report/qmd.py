@@ -1,0 +1,272 @@
+"""Write a :class:`~toolkit.report.spec.Report` as a Quarto document (``.qmd``).
+
+Presentation lives in ``templates/``: the document templates (``study.qmd``,
+``compare.qmd``) and one partial per kind of block (``templates/partials/*.md``), all
+:class:`string.Template` files. This module only escapes text and fills them in; it never
+decides how something looks. The ``.qmd`` holds no executable code, so Quarto and the plain
+pandoc path render it alike; the figures are referenced as ``figures/<name>.pdf|png`` and,
+for HTML, inlined as plotly ``<div>``s.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import textwrap
+import unicodedata
+from pathlib import Path
+from string import Template
+
+from toolkit.errors import EnvironmentProblem
+from toolkit.report.spec import (
+    Banner,
+    Block,
+    Bullets,
+    FigureBlock,
+    JointDisplay,
+    Note,
+    Paragraph,
+    Report,
+    Section,
+    Table,
+)
+
+NBSP = "\u00a0"
+_INDENT = NBSP * 3  # per hierarchy level: survives pandoc, unlike ordinary spaces
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^@!+=])")
+
+
+def templates_dir() -> Path:
+    """The ``templates/`` folder: ``$RAREMIX_TEMPLATES`` or the one beside the package."""
+    override = os.environ.get("RAREMIX_TEMPLATES")
+    candidates = [Path(override)] if override else []
+    here = Path(__file__).resolve()
+    candidates += [here.parents[2] / "templates", here.parents[1] / "templates"]
+    for candidate in candidates:
+        if (candidate / "partials").is_dir():
+            return candidate
+    raise EnvironmentProblem(
+        "cannot find raremix's templates/ folder; set RAREMIX_TEMPLATES to its path "
+        "(it is in the raremix source repository)"
+    )
+
+
+@functools.cache
+def _template(relative: str) -> Template:
+    return Template((templates_dir() / relative).read_text(encoding="utf-8"))
+
+
+def fill(relative: str, **values: str) -> str:
+    """Fill the template ``templates/<relative>`` with ``values`` (all must be given)."""
+    return _template(relative).substitute(**values)
+
+
+def escape(text: str) -> str:
+    """Plain text as pandoc markdown that prints exactly ``text`` (one line)."""
+    text = " ".join(text.split())
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # A leading "1." or "-" would start a list; a leading ">" is already escaped.
+    return re.sub(r"^(\d+)\.", r"\1\\.", escaped)
+
+
+def escape_typst(text: str) -> str:
+    """Plain text inside a typst content block ``[...]``."""
+    return re.sub(r"([\\#\[\]*_`$<>@=\-+/~])", r"\\\1", " ".join(text.split()))
+
+
+def _cell(text: str) -> str:
+    return escape(text) if text else NBSP
+
+
+def _indented(text: str, depth: int) -> str:
+    return _INDENT * depth + _cell(text)
+
+
+def pipe_table(table: Table) -> str:
+    """A pandoc pipe table (native tables in HTML, typst and Word).
+
+    The dashes of the rule line are proportional to each column's longest cell (or to
+    ``table.widths``), and the header is padded past pandoc's 72 columns, so pandoc always
+    gives the columns relative widths in that proportion instead of equal ones.
+    """
+    align = table.align or tuple("l" for _ in table.columns)
+    header_cells = [_cell(c) for c in table.columns]
+    body_cells = []
+    for i, row in enumerate(table.rows):
+        depth = table.indent[i] if table.indent else 0
+        body_cells.append([_indented(row[0], depth), *(_cell(c) for c in row[1:])])
+    weights: list[float]
+    if table.widths:
+        weights = [float(w) for w in table.widths]
+    else:
+        weights = [
+            max(
+                [
+                    len(table.columns[j]) * 0.7,
+                    *(
+                        float(len(row[j]) + 3 * (table.indent[i] if table.indent and j == 0 else 0))
+                        for i, row in enumerate(table.rows)
+                    ),
+                ],
+                default=3.0,
+            )
+            for j in range(len(table.columns))
+        ]
+        weights = [max(4.0, min(w, 60.0)) for w in weights]
+    total = sum(weights)
+    dashes = [max(3, round(90 * w / total)) for w in weights]
+    rule = (
+        "|"
+        + "|".join(
+            (":" if a in "lc" else "-") + "-" * d + (":" if a in "rc" else "-")
+            for a, d in zip(align, dashes, strict=True)
+        )
+        + "|"
+    )
+    header = "| " + " | ".join(header_cells) + " |"
+    header += " " * max(0, len(rule) + 2 - len(header))
+    body = ["| " + " | ".join(cells) + " |" for cells in body_cells]
+    return "\n".join([header, rule, *body])
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _display_width(text))
+
+
+def grid_table(
+    columns: tuple[str, ...], rows: list[list[list[str]]], widths: tuple[int, ...]
+) -> str:
+    """A pandoc grid table whose cells hold several paragraphs (lists of lines).
+
+    ``rows[i][j]`` is the list of paragraphs of cell (i, j), already escaped markdown.
+    """
+
+    def wrap(paragraphs: list[str], width: int) -> list[str]:
+        lines: list[str] = []
+        for k, paragraph in enumerate(paragraphs):
+            if k:
+                lines.append("")
+            lines.extend(
+                textwrap.wrap(
+                    paragraph, width=width, break_long_words=False, break_on_hyphens=False
+                )
+                or [""]
+            )
+        return lines
+
+    wrapped_rows = [[wrap(cell, w) for cell, w in zip(row, widths, strict=True)] for row in rows]
+    widths = tuple(
+        max(
+            [w, _display_width(columns[j])]
+            + [_display_width(line) for r in wrapped_rows for line in r[j]]
+        )
+        for j, w in enumerate(widths)
+    )
+
+    def rule(char: str) -> str:
+        return "+" + "+".join(char * (w + 2) for w in widths) + "+"
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    header_rule = "+" + "+".join(":" + "=" * (w + 1) for w in widths) + "+"  # left-aligned
+    out = [rule("-"), line([escape(c) for c in columns]), header_rule]
+    for cells in wrapped_rows:
+        height = max(len(c) for c in cells)
+        for k in range(height):
+            out.append(line([c[k] if k < len(c) else "" for c in cells]))
+        out.append(rule("-"))
+    return "\n".join(out)
+
+
+def _figure_html(block: FigureBlock) -> str:
+    import plotly.io as pio
+
+    return str(
+        pio.to_html(
+            block.figure,
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"plot-{block.name}",
+            default_width="100%",
+            default_height=f"{block.height}px",
+            config={"displaylogo": False, "responsive": True},
+        )
+    ).strip()
+
+
+def _block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return fill("partials/paragraph.md", text=escape(block.text))
+    if isinstance(block, Note):
+        return fill("partials/note.md", text=escape(block.text))
+    if isinstance(block, Bullets):
+        return "".join(fill("partials/bullet.md", text=escape(item)) for item in block.items)
+    if isinstance(block, Banner):
+        return fill(
+            "partials/banner.md", text=escape(block.text), typst_text=escape_typst(block.text)
+        )
+    if isinstance(block, Table):
+        return fill("partials/table.md", table=pipe_table(block), caption=escape(block.caption))
+    if isinstance(block, FigureBlock):
+        return fill(
+            "partials/figure.md",
+            name=block.name,
+            html=_figure_html(block),
+            caption=escape(block.caption),
+            print_width="100%",
+            docx_width="6.3in",
+        )
+    if isinstance(block, JointDisplay):
+        rows = [
+            [
+                [escape(row.theme)],
+                [escape(row.prevalence)],
+                [escape(f"“{quote}” ({who})") for quote, who in row.quotes]
+                or [escape("no quotation")],
+            ]
+            for row in block.rows
+        ]
+        table = grid_table(("Theme", "Participants", "Exemplar quotations"), rows, (22, 16, 58))
+        return fill("partials/joint.md", table=table, caption=escape(block.caption))
+    raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
+
+
+def _section(section: Section, *, level: int = 2) -> str:
+    parts = [_block(b).strip("\n") for b in section.blocks]
+    parts += [_section(sub, level=level + 1).strip("\n") for sub in section.subsections]
+    body = "\n\n".join(parts)
+    if level == 2:
+        return fill(
+            "partials/section.md", title=escape(section.title), anchor=section.anchor, body=body
+        )
+    return fill("partials/subsection.md", title=escape(section.title), body=body)
+
+
+def _yaml_string(text: str) -> str:
+    # A JSON string is a valid YAML double-quoted scalar; pandoc reads metadata as
+    # markdown, so escape its specials too.
+    return json.dumps(escape(text), ensure_ascii=False)
+
+
+def write_qmd(report: Report) -> str:
+    """The whole Quarto document for ``report``."""
+    parts = [_block(b).strip("\n") for b in report.preamble]
+    parts += [_section(s).strip("\n") for s in report.sections]
+    body = "\n\n".join(parts)
+    return fill(
+        f"{report.kind}.qmd",
+        title=_yaml_string(report.title),
+        subtitle=_yaml_string(report.subtitle),
+        short_title=_yaml_string(report.title),
+        date=_yaml_string(report.date),
+        synthetic="true" if report.synthetic else "false",
+        version=json.dumps(report.version),
+        body=body,
+    )
