@@ -556,8 +556,8 @@ def _resolve_quotes(project: RefiProject) -> None:
                     "(as NVivo writes them), not code points; converted"
                 )
         mapping = utf16_to_codepoints(text) if units == "utf16" else None
+        mismatched: list[str] = []
         for selection in selections:
-            assert selection.start is not None or selection.end is None
             quote = (
                 _slice(text, selection.start, selection.end, units, mapping)
                 if selection.start is not None and selection.end is not None
