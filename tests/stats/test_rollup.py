@@ -1,0 +1,108 @@
+"""The counting kernel: checked against a direct computation with Python sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from toolkit.errors import ImplementationError
+from toolkit.stats.rollup import rolled_up_counts, rollup_order
+
+
+def brute_force(
+    participant: list[int],
+    node: list[int],
+    parent: list[int],
+    levels: list[int],
+    width: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Participants and segments per (node, level), walking each coding up to the root."""
+    voiced: dict[tuple[int, int], set[int]] = {}
+    segments = np.zeros((len(parent), width), dtype=np.int64)
+    for p, c in zip(participant, node, strict=True):
+        while c >= 0:
+            voiced.setdefault((c, levels[p]), set()).add(p)
+            segments[c, levels[p]] += 1
+            c = parent[c]
+    people = np.zeros((len(parent), width), dtype=np.int64)
+    for (c, level), who in voiced.items():
+        people[c, level] = len(who)
+    return people, segments
+
+
+@st.composite
+def corpora(draw: st.DrawFn) -> tuple[list[int], list[int], list[int], int, list[int], int]:
+    n_nodes = draw(st.integers(1, 12))
+    # node i's parent is an earlier node or none: always a forest
+    parent = [-1] + [draw(st.integers(-1, i - 1)) for i in range(1, n_nodes)]
+    n_participants = draw(st.integers(1, 15))
+    n_codings = draw(st.integers(0, 60))
+    participant = draw(
+        st.lists(st.integers(0, n_participants - 1), min_size=n_codings, max_size=n_codings)
+    )
+    node = draw(st.lists(st.integers(0, n_nodes - 1), min_size=n_codings, max_size=n_codings))
+    width = draw(st.integers(1, 4))
+    levels = draw(
+        st.lists(st.integers(0, width - 1), min_size=n_participants, max_size=n_participants)
+    )
+    return participant, node, parent, n_participants, levels, width
+
+
+@given(corpora(), st.sampled_from([1, 7, 1 << 26]))
+def test_matches_walking_every_coding_up_the_tree(
+    corpus: tuple[list[int], list[int], list[int], int, list[int], int], block_cells: int
+) -> None:
+    participant, node, parent, n_participants, levels, width = corpus
+    overall, grouped = rolled_up_counts(
+        np.array(participant, dtype=np.int64),
+        np.array(node, dtype=np.int64),
+        parent=np.array(parent),
+        n_participants=n_participants,
+        groupings=[(np.zeros(n_participants, dtype=np.int64), 1), (np.array(levels), width)],
+        block_cells=block_cells,  # 1 and 7 force many small blocks of participants
+    )
+    people, segments = brute_force(participant, node, parent, levels, width)
+    np.testing.assert_array_equal(grouped.participants, people)
+    np.testing.assert_array_equal(grouped.segments, segments)
+    np.testing.assert_array_equal(grouped.denominators, np.bincount(levels, minlength=width))
+    # strata add up to the whole
+    np.testing.assert_array_equal(overall.segments[:, 0], segments.sum(axis=1))
+    np.testing.assert_array_equal(overall.participants[:, 0], people.sum(axis=1))
+    assert overall.denominators.tolist() == [n_participants]
+
+
+def test_worked_example() -> None:
+    # 0 body > 1 pain > 2 severe; 0 body > 3 wound; 4 mind > 5 fear
+    parent = np.array([-1, 0, 1, 0, -1, 4])
+    participant = np.array([0, 0, 1, 2, 2, 3])  # A A B C C D
+    node = np.array([2, 2, 1, 3, 5, 5])
+    (counts,) = rolled_up_counts(
+        participant, node, parent=parent, n_participants=5, groupings=[(np.zeros(5, int), 1)]
+    )
+    assert counts.participants[:, 0].tolist() == [3, 2, 1, 1, 2, 2]
+    assert counts.segments[:, 0].tolist() == [4, 3, 2, 1, 2, 2]
+
+
+def test_rollup_order_puts_children_before_parents() -> None:
+    parent = np.array([-1, 0, 1, 0, 2])
+    order = rollup_order(parent).tolist()
+    assert sorted(order) == [1, 2, 3, 4]
+    assert order.index(4) < order.index(2) < order.index(1)
+
+
+def test_a_cycle_is_our_bug_not_an_endless_loop() -> None:
+    with pytest.raises(ImplementationError, match="cycle"):
+        rollup_order(np.array([1, 0]))
+
+
+def test_levels_out_of_range_are_refused() -> None:
+    with pytest.raises(ImplementationError, match="level in range"):
+        rolled_up_counts(
+            np.array([0]),
+            np.array([0]),
+            parent=np.array([-1]),
+            n_participants=1,
+            groupings=[(np.array([2]), 2)],
+        )
