@@ -186,3 +186,30 @@ def test_segment_pairs_equal_a_brute_force_count(
         if r["overlapping_pairs"]
     }
     assert got == expected
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=30)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["P1", "P2", "P3", "P4", "P5"]),
+            st.sampled_from(["pain", "burning", "fatigue", "fear"]),
+        ),
+        max_size=15,
+    ),
+    st.sampled_from([0, 1, 2]),
+)
+def test_participant_matrix_is_symmetric_with_x_on_the_diagonal(
+    tmp_path: Path, codings: list[tuple[str, str]], depth: int
+) -> None:
+    root = tmp_path / f"p{depth}-{abs(hash(tuple(codings)))}"
+    rows = "participant_id,code_id\n" + "".join(f"{p},{c}\n" for p, c in codings)
+    study = write_study(root, participants=PARTICIPANTS, codings=rows)
+    frame = participant_cooccurrence(study, depth=depth)
+    matrix = {(r["code_a"], r["code_b"]): r for r in frame.iter_rows(named=True)}
+    x = dict(prevalence(study).select("code_id", "participants").iter_rows())
+    for (a, b), row in matrix.items():
+        assert matrix[b, a]["participants_both"] == row["participants_both"]
+        assert row["participants_both"] <= min(row["participants_a"], row["participants_b"])
+        if a == b:
+            assert row["participants_both"] == x[a]
