@@ -1,0 +1,535 @@
+"""Tests for toolkit.privacy: suppression, pseudonyms, redaction, k-anonymity, reconciliation.
+
+The suppression tests build SYNTHETIC studies at random, count prevalence by brute force here
+(independently of toolkit.stats), suppress, and then attack the result with linear
+programming (scipy.optimize.linprog): a suppressed small count must not be pinned down to one
+value by the shown counts, the sums they must satisfy, and non-negativity.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from toolkit.errors import InputError, UsageError
+from toolkit.manifest import Redaction
+from toolkit.output import atomic_path, write_text_atomic
+from toolkit.privacy import (
+    DEFAULT_COMPARE_MIN_CELL,
+    apply_pseudonyms,
+    find_small_cells,
+    natural_key,
+    pseudonyms,
+    redact_quotes,
+    redact_text,
+    redaction_rules,
+    suppress,
+    suppress_comparison,
+    suppress_counts,
+    suppress_differences,
+)
+
+# ------------------------------------------------------------------------------------------
+# A brute-force prevalence frame for a random SYNTHETIC study
+# ------------------------------------------------------------------------------------------
+
+
+def synthetic_study(
+    seed: int,
+) -> tuple[list[dict[str, str | None]], list[tuple[str, str | None]], list[tuple[str, str]]]:
+    rng = random.Random(seed)
+    n = rng.randint(3, 30)
+    people = []
+    for i in range(n):
+        people.append(
+            {
+                "participant_id": f"S{i + 1}",
+                "sex": rng.choice(["Female", "Female", "Male", None]),
+                "status": rng.choice(["Active", "Remission", "Remission"]),
+            }
+        )
+    codes: list[tuple[str, str | None]] = [("D1", None), ("D2", None)]
+    for j in range(rng.randint(2, 7)):
+        parent = rng.choice([c for c, _ in codes])
+        codes.append((f"T{j + 1}", parent))
+    codings = []
+    for person in people:
+        for code, _ in codes:
+            if rng.random() < rng.choice([0.05, 0.2, 0.5]):
+                for _ in range(rng.randint(1, 3)):
+                    codings.append((str(person["participant_id"]), code))
+    return people, codes, codings
+
+
+def brute_prevalence(
+    people: list[dict[str, str | None]],
+    codes: list[tuple[str, str | None]],
+    codings: list[tuple[str, str]],
+    strata: tuple[str, ...] = ("sex", "status"),
+) -> pl.DataFrame:
+    parent = dict(codes)
+
+    def ancestors(code: str) -> list[str]:
+        out = [code]
+        while parent[out[-1]] is not None:
+            out.append(str(parent[out[-1]]))
+        return out
+
+    voiced: dict[str, set[str]] = {c: set() for c, _ in codes}
+    segments: dict[str, list[str]] = {c: [] for c, _ in codes}
+    for pid, code in codings:
+        for a in ancestors(code):
+            voiced[a].add(pid)
+            segments[a].append(pid)
+    groups: list[tuple[str | None, str | None, set[str]]] = [
+        (None, None, {str(p["participant_id"]) for p in people})
+    ]
+    for variable in strata:
+        values = sorted({p[variable] or "missing" for p in people})
+        for value in values:
+            members = {
+                str(p["participant_id"]) for p in people if (p[variable] or "missing") == value
+            }
+            groups.append((variable, value, members))
+    rows = []
+    for variable, value, members in groups:
+        for code, par in codes:
+            x = len(voiced[code] & members)
+            n = len(members)
+            rows.append(
+                {
+                    "code_id": code,
+                    "label": code,
+                    "parent_id": par,
+                    "depth": len(ancestors(code)) - 1,
+                    "stratum_variable": variable,
+                    "stratum_value": value,
+                    "participants": x,
+                    "denominator": n,
+                    "prevalence": x / n if n else None,
+                    "ci_lower": 0.0 if n else None,
+                    "ci_upper": 1.0 if n else None,
+                    "ci_method": "wilson",
+                    "ci_level": 0.95,
+                    "segments": sum(1 for pid in segments[code] if pid in members),
+                    "suppressed": False,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema_overrides={
+            "participants": pl.Int64,
+            "denominator": pl.Int64,
+            "segments": pl.Int64,
+            "stratum_variable": pl.String,
+            "stratum_value": pl.String,
+            "parent_id": pl.String,
+            "prevalence": pl.Float64,
+            "ci_lower": pl.Float64,
+            "ci_upper": pl.Float64,
+        },
+    )
+
+
+def pinned(
+    equations: list[tuple[list[int], list[int]]],
+    known: dict[int, int],
+    unknown: list[int],
+    target: int,
+) -> bool:
+    """Is ``target`` forced to one value by the equations sum(plus) = sum(minus) (LP)?
+
+    Unknowns are free (no bounds): the guarantee of :func:`suppress` is about exact linear
+    derivation; ranges from non-negativity are documented as not protected.
+    """
+    index = {c: i for i, c in enumerate(unknown)}
+    a_eq, b_eq = [], []
+    for plus, minus in equations:
+        row = np.zeros(len(unknown))
+        constant = 0.0
+        for c in plus:
+            if c in index:
+                row[index[c]] += 1
+            else:
+                constant -= known[c]
+        for c in minus:
+            if c in index:
+                row[index[c]] -= 1
+            else:
+                constant += known[c]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(constant)
+    bounds = [(None, None)] * len(unknown)
+    objective = np.zeros(len(unknown))
+    objective[index[target]] = 1
+    kwargs = {"A_eq": np.array(a_eq), "b_eq": np.array(b_eq)} if a_eq else {}
+    low = linprog(objective, bounds=bounds, method="highs", **kwargs)
+    high = linprog(-objective, bounds=bounds, method="highs", **kwargs)
+    if low.status == 3 or high.status == 3:  # unbounded: certainly not pinned
+        return False
+    assert low.status == 0 and high.status == 0
+    return bool(abs(low.fun + high.fun) < 1e-6)
+
+
+def attack(
+    original: pl.DataFrame, shown: pl.DataFrame, k: int, column: str, *, tree: bool
+) -> list[int]:
+    """Rows whose small hidden ``column`` value the shown frame pins down exactly."""
+    rows = original.to_dicts()
+    seen = shown.to_dicts()
+    hidden = [i for i, r in enumerate(seen) if r[column] is None]
+    known = {i: rows[i][column] for i in range(len(rows)) if i not in hidden}
+    key = {(r["code_id"], r["stratum_variable"], r["stratum_value"]): i for i, r in enumerate(rows)}
+    equations: list[tuple[list[int], list[int]]] = []
+    strata: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(rows):
+        if r["stratum_variable"] is not None:
+            strata.setdefault((r["code_id"], r["stratum_variable"]), []).append(i)
+    for (code, _), parts in strata.items():
+        equations.append(([key[(code, None, None)]], parts))
+    if tree:
+        # worst case: the reader knows every node's own (direct) segment count
+        direct = {}
+        for i, r in enumerate(rows):
+            kids = [
+                j
+                for j, s in enumerate(rows)
+                if s["parent_id"] == r["code_id"]
+                and s["stratum_variable"] == r["stratum_variable"]
+                and s["stratum_value"] == r["stratum_value"]
+            ]
+            if kids:
+                own = rows[i][column] - sum(rows[j][column] for j in kids)
+                direct[i] = own
+                equations.append(([i], kids))
+        # fold the known direct counts into `known` via a pseudo-cell
+        base = len(rows)
+        for offset, own in enumerate(direct.values()):
+            known[base + offset] = own
+            plus, minus = equations[len(strata) + offset]
+            equations[len(strata) + offset] = (plus, [*minus, base + offset])
+    exposed = []
+    for i in hidden:
+        value = rows[i]["participants"]
+        if 1 <= value < k and pinned(equations, known, hidden, i):
+            exposed.append(i)
+    return exposed
+
+
+@given(seed=st.integers(0, 10_000), k=st.integers(2, 6))
+def test_suppress_leaves_no_small_cell_and_no_derivable_one(seed: int, k: int) -> None:
+    people, codes, codings = synthetic_study(seed)
+    original = brute_prevalence(people, codes, codings)
+    shown = suppress(original, min_cell=k)
+    assert shown.columns == original.columns and shown.height == original.height
+    for column in ("participants", "denominator", "segments"):
+        values = shown[column].drop_nulls().to_list()
+        assert not [v for v in values if 1 <= v < k], column
+    # a shown percentage always sits beside its shown count and denominator
+    visible = shown.filter(pl.col("prevalence").is_not_null())
+    assert visible["participants"].null_count() == 0
+    assert visible["denominator"].null_count() == 0
+    # every originally small count is hidden
+    small = original.with_row_index().filter(
+        (pl.col("participants") >= 1) & (pl.col("participants") < k)
+    )
+    assert shown[small["index"].to_list()]["suppressed"].all()
+    assert attack(original, shown, k, "participants", tree=False) == []
+    assert attack(original, shown, k, "segments", tree=True) == []
+
+
+def test_suppress_off_changes_nothing() -> None:
+    people, codes, codings = synthetic_study(7)
+    original = brute_prevalence(people, codes, codings)
+    for k in (0, 1):
+        assert suppress(original, min_cell=k).equals(original)
+
+
+def test_suppress_one_small_stratum_hides_a_second_and_keeps_the_overall() -> None:
+    # 12 participants: theme T voiced by 2 women, 5 men; the women cell (2) is small at k=3,
+    # so the men cell must go too, or 7 - 5 = 2 gives it back.
+    frame = pl.DataFrame(
+        {
+            "code_id": ["T", "T", "T"],
+            "parent_id": [None, None, None],
+            "stratum_variable": [None, "sex", "sex"],
+            "stratum_value": [None, "Female", "Male"],
+            "participants": [7, 2, 5],
+            "denominator": [12, 6, 6],
+            "prevalence": [7 / 12, 2 / 6, 5 / 6],
+            "ci_lower": [0.3, 0.1, 0.4],
+            "ci_upper": [0.8, 0.7, 0.97],
+            "segments": [9, 2, 7],
+            "suppressed": [False, False, False],
+        },
+        schema_overrides={"parent_id": pl.String},
+    )
+    shown = suppress(frame, min_cell=3)
+    assert shown["suppressed"].to_list() == [False, True, True]
+    assert shown["participants"].to_list() == [7, None, None]
+    assert shown["segments"].to_list() == [9, None, None]
+    assert shown["denominator"].to_list() == [12, 6, 6]
+
+
+def test_suppress_small_stratum_hides_its_denominator_and_a_second_stratum() -> None:
+    frame = pl.DataFrame(
+        {
+            "code_id": ["T"] * 4,
+            "parent_id": [None] * 4,
+            "stratum_variable": [None, "sex", "sex", "sex"],
+            "stratum_value": [None, "Female", "Male", "missing"],
+            "participants": [9, 6, 0, 3],
+            "denominator": [20, 10, 2, 8],
+            "prevalence": [0.45, 0.6, 0.0, 0.375],
+            "ci_lower": [0.2, 0.3, 0.0, 0.1],
+            "ci_upper": [0.6, 0.8, 0.6, 0.7],
+            "segments": [12, 8, 0, 4],
+        },
+        schema_overrides={"parent_id": pl.String},
+    )
+    shown = suppress(frame, min_cell=3)
+    # Male (n = 2) is small; its complement is the smallest other stratum (missing, n = 8)
+    assert shown["denominator"].to_list() == [20, 10, None, None]
+    assert shown["participants"].to_list() == [9, 6, None, None]
+    assert shown["suppressed"].to_list() == [False, False, True, True]
+
+
+def test_suppress_whole_study_below_k() -> None:
+    people, codes, codings = synthetic_study(3)
+    original = brute_prevalence(
+        people[:3], codes, [c for c in codings if c[0] in {"S1", "S2", "S3"}]
+    )
+    shown = suppress(original, min_cell=4)
+    assert shown["suppressed"].all()
+    assert shown["denominator"].null_count() == shown.height
+
+
+def test_suppress_rejects_negative_min_cell() -> None:
+    people, codes, codings = synthetic_study(1)
+    with pytest.raises(UsageError, match="min_cell"):
+        suppress(brute_prevalence(people, codes, codings), min_cell=-1)
+
+
+def test_suppress_counts_blanks_dependants_row_by_row() -> None:
+    frame = pl.DataFrame(
+        {
+            "x1": [1, 5, 0],
+            "n1": [10, 10, 10],
+            "x0": [6, 6, 6],
+            "n0": [9, 9, 9],
+            "difference": [-0.57, -0.17, -0.67],
+            "p_value": [0.02, 0.6, 0.01],
+        }
+    )
+    out = suppress_differences(frame, min_cell=3)
+    assert out["suppressed"].to_list() == [True, False, False]
+    assert out.row(0) == (None, None, None, None, None, None, True)
+    assert out.row(1)[:4] == (5, 10, 6, 9)
+    generic = suppress_counts(frame, min_cell=3, counts={"x1": ["difference"]})
+    assert generic["x1"].to_list() == [None, 5, 0] and generic["p_value"].to_list() == [
+        0.02,
+        0.6,
+        0.01,
+    ]
+
+
+def test_suppress_comparison_hides_the_pooled_row_of_a_theme_with_a_hidden_cohort() -> None:
+    assert DEFAULT_COMPARE_MIN_CELL >= 3
+    frame = pl.DataFrame(
+        {
+            "theme_id": ["pain", "pain", "pain", "fatigue", "fatigue", "fatigue"],
+            "label": ["Pain"] * 3 + ["Fatigue"] * 3,
+            "cohort": ["a", "b", "pooled"] * 2,
+            "participants": [2, 10, None, 8, 9, None],
+            "denominator": [15, 20, None, 15, 20, None],
+            "prevalence": [2 / 15, 0.5, 0.3, 8 / 15, 0.45, 0.49],
+            "ci_lower": [0.03, 0.3, 0.1, 0.3, 0.25, 0.3],
+            "ci_upper": [0.4, 0.7, 0.6, 0.75, 0.65, 0.7],
+        },
+        schema_overrides={"participants": pl.Int64, "denominator": pl.Int64},
+    )
+    out = suppress_comparison(frame)
+    assert out["suppressed"].to_list() == [True, False, True, False, False, False]
+    assert out["prevalence"].null_count() == 2 and out["participants"][1] == 10
+
+
+def test_find_small_cells() -> None:
+    text = "Pain 2/15 (13%), Fatigue 9/15 (60.0%), n = 3 women; 20% of 15 people"
+    hits = find_small_cells(text, min_cell=5, denominators=[15])
+    assert any("2/15" in h for h in hits)
+    assert any("n = 3" in h for h in hits)
+    assert any("13%" in h for h in hits)  # 2/15 = 13.3% -> 13
+    assert not any("9/15" in h and h.strip().startswith("9") for h in hits)
+    assert find_small_cells("9/15 (60.0%) and 10 of 15", min_cell=5, denominators=[15]) == []
+    assert find_small_cells(text, min_cell=0) == []
+
+
+# ------------------------------------------------------------------------------------------
+# Pseudonyms
+# ------------------------------------------------------------------------------------------
+
+
+def test_pseudonyms_natural_order_and_width() -> None:
+    mapping = pseudonyms(["p10", "p2", "p1"])
+    assert mapping.to_dicts() == [
+        {"participant_id": "p1", "pseudonym": "P01"},
+        {"participant_id": "p2", "pseudonym": "P02"},
+        {"participant_id": "p10", "pseudonym": "P03"},
+    ]
+    big = pseudonyms([f"id-{i}" for i in range(120)])
+    assert big["pseudonym"][0] == "P001" and big["pseudonym"][-1] == "P120"
+    assert big["participant_id"][-1] == "id-119"
+    assert pseudonyms([f"x{i}" for i in range(99)])["pseudonym"][-1] == "P99"
+
+
+@given(
+    ids=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=150, unique=True),
+    seed=st.integers(0, 1000),
+)
+def test_pseudonyms_are_a_stable_bijection(ids: list[str], seed: int) -> None:
+    shuffled = ids[:]
+    random.Random(seed).shuffle(shuffled)
+    first, second = pseudonyms(ids), pseudonyms(pl.DataFrame({"participant_id": shuffled}))
+    assert first.equals(second)
+    assert sorted(first["participant_id"].to_list()) == sorted(ids)
+    assert first["pseudonym"].n_unique() == len(ids)
+    assert all(re.fullmatch(r"P\d{2,3}", p) for p in first["pseudonym"])
+    frame = pl.DataFrame({"participant_id": shuffled, "v": range(len(ids))})
+    renamed = apply_pseudonyms(frame, first)
+    back = dict(zip(first["pseudonym"], first["participant_id"], strict=True))
+    assert [back[p] for p in renamed["participant_id"]] == shuffled
+
+
+def test_natural_key_orders_numbers_as_numbers() -> None:
+    assert sorted(["a10", "a9", "b1", "a10b"], key=natural_key) == ["a9", "a10", "a10b", "b1"]
+
+
+def test_apply_pseudonyms_refuses_unknown_ids() -> None:
+    with pytest.raises(UsageError, match="no pseudonym"):
+        apply_pseudonyms(pl.DataFrame({"participant_id": ["zz"]}), pseudonyms(["a"]))
+
+
+def test_pseudonyms_refuse_duplicates() -> None:
+    with pytest.raises(UsageError):
+        pseudonyms(["a", "a"])
+
+
+# ------------------------------------------------------------------------------------------
+# Redaction
+# ------------------------------------------------------------------------------------------
+
+
+DEFAULT_RULES = redaction_rules(Redaction())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "seen on 2023-04-17 at the clinic",
+        "since 17/04/2023 it hurts",
+        "on 4.7.23 they said",
+        "on 17 April 2023",
+        "on the 3rd of March",
+        "in March 2021",
+        "by Sept. 12, 2020",
+        "mail me at jane.doe+x@example.org please",
+        "call +44 20 7946 0958",
+        "call (0161) 496 0000",
+        "phone 555-123-4567 anytime",
+    ],
+)
+def test_default_rules_catch_dates_emails_phones(text: str) -> None:
+    counts: dict[str, int] = {}
+    out = redact_text(text, DEFAULT_RULES, counts=counts)
+    assert "[redacted]" in out and sum(counts.values()) >= 1
+    assert not re.search(r"\d{2}", out), out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I was 62 when it started",
+        "three times in 2019 and 2020",
+        "a 10 out of 10 pain",
+        "May I say something",
+    ],
+)
+def test_default_rules_leave_ordinary_numbers(text: str) -> None:
+    assert redact_text(text, DEFAULT_RULES) == text
+
+
+def test_names_and_places_whole_words_case_insensitive_with_counts() -> None:
+    rules = Redaction(names=["Ann", "Dr Smith"], places=["Leeds"], patterns={"mrn": r"MRN\d+"})
+    codings = pl.DataFrame(
+        {
+            "participant_id": ["a", "b", "c"],
+            "quote": ["ann told DR SMITH in leeds", "Annette from Leedsville, MRN12345", None],
+        }
+    )
+    out, counts = redact_quotes(codings, rules)
+    assert out["quote"].to_list() == [
+        "[redacted] told [redacted] in [redacted]",
+        "Annette from Leedsville, [redacted]",
+        None,
+    ]
+    assert dict(counts.iter_rows()) == {
+        "emails": 0,
+        "dates": 0,
+        "phones": 0,
+        "names": 2,
+        "places": 1,
+        "patterns.mrn": 1,
+    }
+
+
+def test_invalid_pattern_names_its_key() -> None:
+    with pytest.raises(InputError) as info:
+        redaction_rules(Redaction(patterns={"ok": "x+", "bad": "([a-z", "empty": "a*"}))
+    lines = info.value.lines()
+    assert len(lines) == 2
+    assert "privacy.redact.patterns.bad" in lines[0] and "regular expression" in lines[0]
+    assert "privacy.redact.patterns.empty" in lines[1]
+
+
+@given(
+    text=st.one_of(
+        st.text(alphabet=list("abn AN0123456789-/.:@+()[]redact,\n"), max_size=80),
+        st.text(max_size=40),
+    ),
+    names=st.lists(st.sampled_from(["an", "Ann", "red", "act", "1"]), max_size=3),
+    pattern=st.sampled_from(["", r"\d", r"re\w", r"\]", r"a\W"]),
+)
+def test_redaction_is_idempotent(text: str, names: list[str], pattern: str) -> None:
+    redaction = Redaction(names=names, patterns={"p": pattern} if pattern else {})
+    rules = redaction_rules(redaction)
+    once = redact_text(text, rules)
+    counts: dict[str, int] = {}
+    assert redact_text(once, rules, counts=counts) == once
+    assert sum(counts.values()) == 0
+
+
+# ------------------------------------------------------------------------------------------
+# Atomic writes: an interrupted write leaves the previous file intact
+# ------------------------------------------------------------------------------------------
+
+
+def test_interrupted_write_leaves_previous_file(tmp_path: Path) -> None:
+    target = tmp_path / "key.csv"
+    write_text_atomic(target, "participant_id,pseudonym\na,P01\n")
+    before = target.read_bytes()
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("participant_id,pseudonym\na,P0")
+        raise RuntimeError("killed midway")
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key.csv"]
+    assert json.dumps(before.decode())  # still text
