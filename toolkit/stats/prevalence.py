@@ -18,6 +18,7 @@ import polars as pl
 from toolkit.model import CODE_ID, PARTICIPANT_ID, Study
 from toolkit.stats.hierarchy import closure, tree_order
 from toolkit.stats.intervals import METHODS, check_level, proportion_limits
+from toolkit.stats.rollup import NodeCounts, rolled_up_counts
 from toolkit.stats.strata import stratum_frame
 
 COLUMNS = (
@@ -80,6 +81,39 @@ def _with_intervals(
     return frame.with_columns(pl.lit(False).alias("suppressed"))
 
 
+def _positions(values: pl.Series, categories: Sequence[str]) -> np.ndarray:
+    """Position of each value in ``categories`` (unique, containing every value)."""
+    return values.cast(pl.Enum(list(categories))).to_physical().to_numpy().astype(np.int64)
+
+
+def _node_counts(
+    study: Study, *, coder: str | None, groupings: Sequence[tuple[np.ndarray, int]]
+) -> list[NodeCounts]:
+    """Participants and segments per codebook node (rolled up) for each grouping."""
+    codings = study.codings
+    if coder is not None:
+        codings = codings.filter(pl.col("coder") == coder)
+    code_ids = study.codebook[CODE_ID].to_list()
+    # Strings become positions once (a hash lookup per coding); the counting works on integers.
+    participant = _positions(codings[PARTICIPANT_ID], study.participants[PARTICIPANT_ID].to_list())
+    node = _positions(codings[CODE_ID], code_ids)
+    parent = (
+        study.codebook["parent_id"]
+        .cast(pl.Enum(code_ids))
+        .to_physical()
+        .cast(pl.Int64)
+        .fill_null(-1)
+        .to_numpy()
+    )
+    return rolled_up_counts(
+        participant,
+        node,
+        parent=parent,
+        n_participants=study.n_participants,
+        groupings=groupings,
+    )
+
+
 def prevalence(
     study: Study,
     *,
@@ -118,70 +152,34 @@ def prevalence(
         raise UsageError(f"unknown CI method '{method}'; choose one of {', '.join(METHODS)}")
     check_level(level)
 
-    nodes = (
-        tree_order(study.codebook).select("code_id", "label", "parent_id", "depth", "order").lazy()
-    )
-    hits = coded_hits(study, coder=coder)
-    n_total = study.n_participants
-
-    overall = nodes.join(
-        hits.group_by("node").agg(
-            pl.col(PARTICIPANT_ID).n_unique().alias("participants"), pl.len().alias("segments")
-        ),
-        left_on="code_id",
-        right_on="node",
-        how="left",
-    ).with_columns(
-        pl.lit(None, pl.String).alias("stratum_variable"),
-        pl.lit(None, pl.String).alias("stratum_value"),
-        pl.lit(0, pl.Int32).alias("_variable"),
-        pl.lit(0, pl.Int32).alias("_level"),
-        pl.lit(n_total, pl.Int64).alias("denominator"),
-    )
-    parts = [overall]
-    for position, attribute in enumerate(by, start=1):
+    nodes = tree_order(study.codebook).select("code_id", "label", "parent_id", "depth")
+    groupings: list[tuple[np.ndarray, int]] = [(np.zeros(study.n_participants, dtype=np.int64), 1)]
+    level_lists: list[list[str]] = [[]]
+    for attribute in by:
         strata, levels = stratum_frame(study, attribute)
-        level_order = pl.DataFrame(
-            {"stratum_value": levels, "_level": list(range(len(levels)))},
-            schema={"stratum_value": pl.String, "_level": pl.Int32},
-        ).lazy()
-        denominators = level_order.join(
-            strata.lazy()
-            .group_by("stratum_value")
-            .agg(pl.len().cast(pl.Int64).alias("denominator")),
-            on="stratum_value",
-            how="left",
-        ).with_columns(pl.col("denominator").fill_null(0))
-        counts = (
-            hits.join(strata.lazy(), on=PARTICIPANT_ID)
-            .group_by("node", "stratum_value")
-            .agg(
-                pl.col(PARTICIPANT_ID).n_unique().alias("participants"), pl.len().alias("segments")
+        groupings.append((_positions(strata["stratum_value"], levels), len(levels)))
+        level_lists.append(levels)
+    counts = _node_counts(study, coder=coder, groupings=groupings)
+
+    # Rows: nodes in codebook preorder overall, then per attribute level by level.
+    node_position = _positions(nodes[CODE_ID], study.codebook[CODE_ID].to_list())
+    n_nodes = nodes.height
+    parts = []
+    for position, (levels, count) in enumerate(zip(level_lists, counts, strict=True)):
+        variable = by[position - 1] if position else None
+        values = pl.Series("stratum_value", levels or [None], dtype=pl.String)
+        parts.append(
+            pl.concat([nodes] * values.len()).with_columns(
+                pl.lit(variable, pl.String).alias("stratum_variable"),
+                values.gather(np.repeat(np.arange(values.len()), n_nodes)),
+                pl.Series("participants", count.participants[node_position].T.ravel()),
+                pl.Series("denominator", np.repeat(count.denominators, n_nodes)),
+                pl.Series("segments", count.segments[node_position].T.ravel()),
             )
         )
-        part = (
-            nodes.join(denominators, how="cross")
-            .join(
-                counts,
-                left_on=["code_id", "stratum_value"],
-                right_on=["node", "stratum_value"],
-                how="left",
-            )
-            .with_columns(
-                pl.lit(attribute).alias("stratum_variable"),
-                pl.lit(position, pl.Int32).alias("_variable"),
-            )
-        )
-        parts.append(part)
-    frame = (
-        pl.concat(parts, how="diagonal_relaxed")
-        .with_columns(
-            pl.col("participants").fill_null(0).cast(pl.Int64),
-            pl.col("segments").fill_null(0).cast(pl.Int64),
-            pl.col("depth").cast(pl.Int64),
-        )
-        .sort("_variable", "_level", "order")
-        .collect()
+    frame = pl.concat(parts).with_columns(
+        pl.col("depth").cast(pl.Int64),
+        pl.col("participants", "denominator", "segments").cast(pl.Int64),
     )
     frame = _with_intervals(frame, method=method, level=float(level), min_cell=min_cell)
     return frame.select(COLUMNS)
