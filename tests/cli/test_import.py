@@ -161,3 +161,29 @@ def test_study_yml_can_name_the_vendor_files_directly(tmp_path: Path, fixtures_d
     )
     study = load_study(other)
     assert study.codings.height == 402 and study.n_participants == 39
+
+
+def test_codebook_exchange_file(tmp_path: Path, fixtures_dir: Path) -> None:
+    from toolkit.io.study import load_study
+
+    out = tmp_path / "cb"
+    code, stdout, stderr = _run(
+        "import", str(fixtures_dir / "qda" / "qualcoder-3.8.2-codebook.qdc"), "-o", str(out)
+    )
+    assert code == 0, stderr
+    assert "0 participants, 38 codes, 0 codings" in stdout
+    assert "add participants.csv and codings.csv" in stderr
+    codebook = pl.read_csv(out / "codebook.csv", infer_schema=False)
+    study = tmp_path / "s"
+    study.mkdir()
+    shutil.copy(fixtures_dir / "qda" / "qualcoder-3.8.2-codebook.qdc", study / "codes.qdc")
+    leaf = codebook.filter(pl.col("label") == "Curriculum fidelity")["code_id"].item()
+    (study / "participants.csv").write_text("participant_id\nP1\nP2\n", encoding="utf-8")
+    (study / "codings.csv").write_text(f"participant_id,code_id\nP1,{leaf}\n", encoding="utf-8")
+    (study / "study.yml").write_text(
+        "study: {id: qdc, title: Q, condition: {name: Test}}\n"
+        "inputs: {participants: participants.csv, codebook: codes.qdc, codings: codings.csv}\n",
+        encoding="utf-8",
+    )
+    loaded = load_study(study)
+    assert loaded.codebook.height == 38 and loaded.codings.height == 1
