@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from toolkit.errors import InputError, Problem, UsageError
 
 if TYPE_CHECKING:
     from toolkit.manifest import Redaction
+    from toolkit.model import Study
 
 #: The comparison of cohorts suppresses counts below this unless the user says otherwise.
 DEFAULT_COMPARE_MIN_CELL = 5
@@ -753,3 +755,305 @@ def redact_quotes(
         schema={"rule": pl.String, "redactions": pl.Int64},
     )
     return codings, tally
+
+
+# --------------------------------------------------------------------------------------------
+# Re-identification check (k-anonymity)
+# --------------------------------------------------------------------------------------------
+
+
+def descriptor_attributes(study: Study) -> list[str]:
+    """The attributes that attribute a quote in the report (``report.descriptors``).
+
+    Default (as the report does): age, sex or gender where present, then the strata.
+    """
+    names = study.manifest.report.descriptors
+    if names is None:
+        names = [n for n in ("age", "sex", "gender") if n in study.attributes] + [
+            s for s in study.manifest.analysis.strata if s not in ("sex", "gender")
+        ]
+    return [n for n in names if n in study.attributes]
+
+
+def report_elements(study: Study) -> list[tuple[str, frozenset[str]]]:
+    """The report elements that show participants' attributes jointly, with those attributes.
+
+    A combination of attribute values is exposed by an element when the element shows the
+    joint distribution of (at least) those attributes.
+    """
+    strata = [s for s in study.manifest.analysis.strata if s in study.attributes]
+    categorical = [n for n, spec in study.attributes.items() if spec.type == "categorical"]
+    elements: list[tuple[str, frozenset[str]]] = []
+    if not strata:
+        elements += [("cohort table", frozenset({a})) for a in categorical]
+    for s in strata:
+        elements += [(f"cohort table by {s}", frozenset({s, a})) for a in categorical if a != s]
+        elements.append((f"cohort table by {s}", frozenset({s})))
+        elements.append((f"prevalence and differences by {s}", frozenset({s})))
+    descriptors = descriptor_attributes(study)
+    if descriptors and study.manifest.report.quotes_per_theme > 0:
+        elements.append(("quote attributions", frozenset(descriptors)))
+    return elements
+
+
+def quasi_identifier_values(study: Study, names: Sequence[str]) -> pl.DataFrame:
+    """``participant_id`` and each quasi-identifier as its shown label (bins, "missing").
+
+    Raises:
+        UsageError: an unknown attribute, or a numeric one without bins.
+    """
+    from toolkit.stats.strata import stratum_values
+
+    columns = [study.participants["participant_id"]]
+    for name in names:
+        labels, _ = stratum_values(study.participants, study.attribute(name))
+        columns.append(labels.alias(name))
+    return pl.DataFrame(columns)
+
+
+def k_anonymity(
+    study: Study, *, quasi_identifiers: Sequence[str] | None = None, k: int | None = None
+) -> pl.DataFrame:
+    """Combinations of quasi-identifier values shared by fewer than k participants.
+
+    Quasi-identifiers (default: ``privacy.quasi_identifiers``, else every stratifiable
+    attribute) are taken as the report shows them: numeric attributes by their bins, a missing
+    value as "missing". Every combination of one or more of them is checked; a combination is
+    listed only when it is *minimal* (no smaller part of it is already rare), since any wider
+    combination containing a rare one is rare too.
+
+    Args:
+        study: a loaded study.
+        quasi_identifiers: attribute names; default as above.
+        k: the threshold (default ``privacy.k``, 3).
+
+    Returns:
+        Frame ``attributes, values, participants, pseudonyms, exposed_by``: attribute names and
+        their values joined by ", ", how many participants share them (1..k−1), their
+        pseudonyms, and the report elements that would show the combination ("" when none
+        does: then it is a risk only if the data themselves are shared).
+    """
+    from itertools import combinations
+
+    k = study.manifest.privacy.k if k is None else k
+    if isinstance(k, bool) or k < 1:
+        raise UsageError(f"k must be a whole number ≥ 1 (got {k!r})")
+    if quasi_identifiers is None:
+        quasi_identifiers = study.manifest.privacy.quasi_identifiers
+    if quasi_identifiers is None:
+        quasi_identifiers = [n for n, spec in study.attributes.items() if spec.stratifiable]
+    names = list(dict.fromkeys(quasi_identifiers))
+    for name in names:
+        spec = study.attribute(name)
+        if not spec.stratifiable:
+            raise UsageError(
+                f"quasi-identifier '{name}' is numeric without bins; add attributes.{name}.bins "
+                "to study.yml (the report can only show it by bins)"
+            )
+    schema = {
+        "attributes": pl.String,
+        "values": pl.String,
+        "participants": pl.Int64,
+        "pseudonyms": pl.String,
+        "exposed_by": pl.String,
+    }
+    if not names or study.participants.height == 0:
+        return pl.DataFrame(schema=schema)
+    values = quasi_identifier_values(study, names)
+    mapping = dict(pseudonyms(study.participants).iter_rows())
+    elements = report_elements(study)
+    rare: set[frozenset[tuple[str, str]]] = set()
+    rows: list[dict[str, Any]] = []
+    for size in range(1, len(names) + 1):
+        for combo in combinations(names, size):
+            groups = values.group_by(list(combo), maintain_order=True).agg(pl.col("participant_id"))
+            for row in groups.iter_rows(named=True):
+                members = row["participant_id"]
+                if len(members) >= k:
+                    continue
+                cell = frozenset((a, row[a]) for a in combo)
+                rare.add(cell)
+                if any(frozenset(sub) in rare for sub in _proper_subsets(cell)):
+                    continue
+                shown = [name for name, attrs in elements if set(combo) <= attrs]
+                rows.append(
+                    {
+                        "attributes": ", ".join(combo),
+                        "values": ", ".join(str(row[a]) for a in combo),
+                        "participants": len(members),
+                        "pseudonyms": ", ".join(
+                            sorted((mapping[m] for m in members), key=natural_key)
+                        ),
+                        "exposed_by": "; ".join(dict.fromkeys(shown)),
+                    }
+                )
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _proper_subsets(cell: frozenset[tuple[str, str]]) -> Iterable[tuple[tuple[str, str], ...]]:
+    from itertools import combinations
+
+    items = sorted(cell)
+    for size in range(1, len(items)):
+        yield from combinations(items, size)
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing lost: every input row accounted for
+# --------------------------------------------------------------------------------------------
+
+
+def reconcile(study: Study, *, coder: str | None = None) -> pl.DataFrame:
+    """Account for every input row: what the analysis uses, what it leaves out, and why.
+
+    Args:
+        study: a loaded study.
+        coder: the coder whose codings prevalence uses (default ``analysis.coder``; None: all).
+
+    Returns:
+        Frame ``table, status, reason, rows, examples``; for each table the ``used`` and
+        ``left out`` rows add up to the rows read, and a ``read`` row states that total.
+        Reader notes (an importer leaving out segments of deleted codes, for example) appear
+        as ``note`` rows with the importer's own message.
+    """
+    coder = study.manifest.analysis.coder if coder is None else coder
+    files = study.files
+    rows: list[dict[str, Any]] = []
+
+    def add(
+        table: str, status: str, reason: str, count: int | None, examples: Sequence[str] = ()
+    ) -> None:
+        shown = ", ".join(str(e) for e in list(examples)[:5])
+        if len(examples) > 5:
+            shown += f", … ({len(examples)} in all)"
+        rows.append(
+            {"table": table, "status": status, "reason": reason, "rows": count, "examples": shown}
+        )
+
+    participants = study.participants
+    codings = study.codings
+    codings_file = files.get("codings", "codings")
+    participants_file = files.get("participants", "participants")
+    codebook_file = files.get("codebook", "codebook")
+
+    # codings
+    add(codings_file, "read", "coded segments in the input", codings.height)
+    _skipped_lines(codings, codings_file, add)
+    if coder is not None:
+        used = codings.filter(pl.col("coder") == coder)
+        others = codings.filter((pl.col("coder") != coder) | pl.col("coder").is_null())
+        add(codings_file, "used", f"coded by '{coder}' (analysis.coder)", used.height)
+        for name, count in (
+            others.group_by("coder", maintain_order=True).len().sort("coder").iter_rows()
+        ):
+            reason = (
+                f"coder '{name}' is not analysis.coder '{coder}'"
+                if name is not None
+                else f"no coder named; analysis.coder is '{coder}'"
+            )
+            add(
+                codings_file,
+                "left out",
+                reason,
+                count,
+                _lines(others.filter(pl.col("coder").eq_missing(name))),
+            )
+    else:
+        add(codings_file, "used", "every coding (no analysis.coder)", codings.height)
+    chosen = codings if coder is None else codings.filter(pl.col("coder") == coder)
+    located = chosen.filter(pl.col("start").is_not_null())
+    keys = ["participant_id", "code_id", "source", "start", "end"]
+    repeated = located.filter(located.select(keys).is_duplicated())
+    if repeated.height:
+        add(
+            codings_file,
+            "note",
+            "same segment coded more than once (several coders?): "
+            "one participant, several segments",
+            repeated.height,
+            _lines(repeated),
+        )
+
+    # participants
+    add(participants_file, "read", "participants in the input", participants.height)
+    used_codings = codings if coder is None else codings.filter(pl.col("coder") == coder)
+    voiced = set(used_codings["participant_id"].to_list())
+    ids = participants["participant_id"].to_list()
+    without = [i for i in ids if i not in voiced]
+    add(participants_file, "used", "with at least one coding", participants.height - len(without))
+    add(
+        participants_file,
+        "used",
+        "without codings: in every denominator, in no numerator",
+        len(without),
+        sorted(without, key=natural_key),
+    )
+    _skipped_lines(participants, participants_file, add)
+
+    # codebook
+    codebook = study.codebook
+    add(codebook_file, "read", "codebook nodes", codebook.height)
+    coded = set(used_codings["code_id"].to_list())
+    parents = set(codebook["parent_id"].drop_nulls().to_list())
+    never = [c for c in codebook["code_id"].to_list() if c not in coded and c not in parents]
+    add(
+        codebook_file,
+        "used",
+        "nodes with codings of their own",
+        len(coded & set(codebook["code_id"].to_list())),
+    )
+    add(
+        codebook_file,
+        "used",
+        "leaf codes never coded: shown with prevalence 0",
+        len(never),
+        never,
+    )
+    for warning in study.warnings:
+        add("(reader)", "note", warning, None)
+    return pl.DataFrame(
+        rows,
+        schema={
+            "table": pl.String,
+            "status": pl.String,
+            "reason": pl.String,
+            "rows": pl.Int64,
+            "examples": pl.String,
+        },
+    )
+
+
+def _lines(frame: pl.DataFrame) -> list[str]:
+    if "_row" not in frame.columns:
+        return []
+    return [f"line {r}" for r in frame["_row"].drop_nulls().to_list()]
+
+
+def _skipped_lines(frame: pl.DataFrame, file: str, add: Callable[..., None]) -> None:
+    """Lines between the header and the last row that the reader did not turn into rows."""
+    if "_row" not in frame.columns or frame.height == 0:
+        return
+    lines = frame["_row"].drop_nulls()
+    if lines.is_empty():
+        return
+    present = set(lines.to_list())
+    missing = [n for n in range(2, int(lines.max()) + 1) if n not in present]  # type: ignore[arg-type]
+    if missing:
+        add(file, "left out", "blank lines", len(missing), [f"line {n}" for n in missing])
+
+
+def report_folder_of(path: Path) -> Path | None:
+    """The report folder ``path`` would be inside, or None.
+
+    A report folder is ``reports/<id>/`` (the default place of ``raremix report``), or any
+    folder holding a ``report.qmd`` that raremix wrote. Keys belong beside it, never inside.
+    """
+    target = Path(path).resolve()
+    parts = target.parts
+    for i in range(len(parts) - 2):
+        if parts[i] == "reports":
+            return Path(*parts[: i + 2])
+    for folder in target.parents:
+        if (folder / "report.qmd").is_file():
+            return folder
+    return None

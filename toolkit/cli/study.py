@@ -12,13 +12,19 @@ from toolkit.cli.options import output_options, study_argument
 
 @click.command()
 @study_argument
-def validate(study: Path) -> None:
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also account for every input row: codings used and left out (and why), "
+    "participants without codings, codes never coded.",
+)
+def validate(study: Path, explain: bool) -> None:
     """Check a study folder: manifest, input files, and how they fit together.
 
     Prints a one-line summary and exits 0 when everything is valid; otherwise prints one
     `Error:` line per problem (file, line, column and what to do) and exits 1.
 
-    Example: raremix validate examples/calciphylaxis
+    Example: raremix validate examples/calciphylaxis --explain
     """
     from toolkit.io.study import load_study
     from toolkit.summary import study_summary
@@ -27,6 +33,13 @@ def validate(study: Path) -> None:
     for warning in loaded.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(study_summary(loaded))
+    if explain:
+        from toolkit.output import emit_frame, rich_table
+        from toolkit.privacy import reconcile
+
+        frame = reconcile(loaded)
+        table = rich_table(frame, title="Every input row, accounted for")
+        emit_frame(frame, fmt="table", output=None, table=table)
 
 
 @click.command()

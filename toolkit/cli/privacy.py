@@ -1,0 +1,100 @@
+"""``raremix privacy``: the re-identification check, and the pseudonym key on request."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from toolkit.cli.options import output_options, study_argument
+
+
+@click.command()
+@study_argument
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Flag combinations shared by fewer than K participants (default: privacy.k, else 3).",
+)
+@click.option(
+    "--quasi",
+    "quasi",
+    multiple=True,
+    metavar="ATTR",
+    help="A quasi-identifier (repeatable; default: privacy.quasi_identifiers, "
+    "else every stratifiable attribute).",
+)
+@click.option(
+    "--write-key",
+    "key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the key FILE (CSV: participant_id, pseudonym). Keep it apart from "
+    "reports; it may not be written inside a report folder.",
+)
+@output_options
+def privacy(
+    study: Path,
+    k: int | None,
+    quasi: tuple[str, ...],
+    key: Path | None,
+    fmt: str | None,
+    output: Path | None,
+) -> None:
+    """Re-identification check: attribute combinations shared by fewer than k participants.
+
+    Lists each rare combination of quasi-identifiers (age band, sex, disease status, site,
+    ...), who shares it (as pseudonyms) and which report elements would show it. Exit status
+    is 0 even when combinations are found: this is a report, not a failure. With
+    --write-key FILE, also writes the mapping from raw participant ids to the pseudonyms the
+    reports use (P01, P02, ...); that file identifies people: store it like the raw data.
+
+    Examples:
+
+        raremix privacy examples/calciphylaxis
+
+        raremix privacy examples/calciphylaxis --k 5 --quasi age --quasi sex
+
+        raremix privacy my-study --write-key ../keys/my-study-pseudonyms.csv
+    """
+    import polars as pl
+
+    from toolkit.errors import UsageError
+    from toolkit.io.study import load_study
+    from toolkit.output import emit_frame, frame_to_csv, infer_format, write_bytes_atomic
+    from toolkit.privacy import k_anonymity, pseudonyms, report_folder_of
+    from toolkit.summary import result_meta
+
+    if key is not None:
+        folder = report_folder_of(key)
+        if folder is not None:
+            raise UsageError(
+                f"refusing to write the pseudonym key inside the report folder '{folder}': "
+                "anyone given the report would get the key; write it beside the folder instead "
+                f"(for example {folder.parent / (folder.name + '-pseudonym-key.csv')})"
+            )
+    loaded = load_study(study)
+    threshold = loaded.manifest.privacy.k if k is None else k
+    frame = k_anonymity(loaded, quasi_identifiers=list(quasi) or None, k=threshold)
+    chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
+    meta = {**result_meta(loaded), "k": threshold}
+    emit_frame(frame, fmt=chosen, output=output, meta=meta)
+    exposed = frame.filter(pl.col("exposed_by") != "")
+    click.echo(
+        f"{frame.height} combination(s) of quasi-identifiers shared by fewer than {threshold} "
+        f"participants; {exposed.height} of them shown by the report."
+        if frame.height
+        else f"No combination of quasi-identifiers is shared by fewer than {threshold} participants.",
+        err=True,
+    )
+    if key is not None:
+        write_bytes_atomic(key, frame_to_csv(pseudonyms(loaded.participants)))
+        click.echo(
+            f"Wrote the pseudonym key to {key}: it identifies participants, keep it with the raw data.",
+            err=True,
+        )
+    if output is not None:
+        click.echo(f"Wrote {output}", err=True)
