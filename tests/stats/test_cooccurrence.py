@@ -213,3 +213,20 @@ def test_participant_matrix_is_symmetric_with_x_on_the_diagonal(
         assert row["participants_both"] <= min(row["participants_a"], row["participants_b"])
         if a == b:
             assert row["participants_both"] == x[a]
+
+
+def test_min_cell_blanks_small_counts(tmp_path: Path) -> None:
+    study = write_study(tmp_path / "s", participants=PARTICIPANTS, codings=CODINGS)
+    assert not participant_cooccurrence(study)["suppressed"].any()
+    frame = participant_cooccurrence(study, min_cell=3)
+    shown = frame.filter(~pl.col("suppressed"))
+    for column in ("participants_a", "participants_b", "participants_both"):
+        assert not shown[column].is_between(1, 2).any()
+    hidden = frame.filter(pl.col("suppressed"))
+    assert hidden.height > 0 and hidden["jaccard"].null_count() == hidden.height
+    # fear (x = 4) with itself is shown; pain (x = 2) is hidden everywhere
+    fear = frame.filter((pl.col("code_a") == "fear") & (pl.col("code_b") == "fear"))
+    assert fear["participants_both"].to_list() == [4]
+    assert frame.filter(pl.col("code_a") == "pain")["suppressed"].all()
+    segments = segment_cooccurrence(study, min_cell=3)
+    assert not segments.filter(~pl.col("suppressed"))["participants"].is_between(1, 2).any()

@@ -221,3 +221,24 @@ def test_calciphylaxis_example(calciphylaxis: Path) -> None:
         frame["difference"] <= frame["ci_upper"]
     ).all()
     assert (frame["p_adjusted"] >= frame["p_value"]).all()
+
+
+def test_min_cell_blanks_small_cells_consistently_with_prevalence(tmp_path: Path) -> None:
+    study = three_group_study(tmp_path / "s")
+    assert not differences(study, by="group")["suppressed"].any()
+    frame = differences(study, by="group", min_cell=3)
+    counts = [
+        "participants_level",
+        "denominator_level",
+        "participants_reference",
+        "denominator_reference",
+    ]
+    shown = frame.filter(~pl.col("suppressed"))
+    for column in counts:
+        assert not shown[column].is_between(1, 2).any()
+    hidden = frame.filter(pl.col("suppressed"))
+    assert hidden.height > 0
+    for column in [*counts, "difference", "ci_lower", "ci_upper", "p_value", "p_adjusted"]:
+        assert hidden[column].null_count() == hidden.height
+    # Group C has n = 2: every one of its comparisons is hidden.
+    assert frame.filter(pl.col("level") == "C")["suppressed"].all()

@@ -22,6 +22,10 @@ def _num(value: float | None, digits: int = 2) -> str:
     return "" if value is None else f"{value:.{digits}f}"
 
 
+def _counts(x: int | None, n: int | None) -> str:
+    return "suppressed" if x is None or n is None else f"{x}/{n}"
+
+
 def _p(value: float | None) -> str:
     if value is None:
         return ""
@@ -48,8 +52,8 @@ def _differences_view(frame: Any, title: str) -> list[Any]:
         rows = [
             [
                 "  " * int(r["depth"]) + str(r["label"]),
-                f"{r['participants_level']}/{r['denominator_level']}",
-                f"{r['participants_reference']}/{r['denominator_reference']}",
+                _counts(r["participants_level"], r["denominator_level"]),
+                _counts(r["participants_reference"], r["denominator_reference"]),
                 _pct(r["difference"]),
                 "" if r["ci_lower"] is None else f"{_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}",
                 _p(r["p_value"]),
@@ -87,7 +91,7 @@ def _cooccurrence_view(frame: Any, title: str, unit: str) -> list[Any]:
             [
                 r["label_a"],
                 r["label_b"],
-                f"{r['participants_both']}/{r['denominator']}",
+                _counts(r["participants_both"], r["denominator"]),
                 _num(r["jaccard"]),
             ]
             for r in upper.iter_rows(named=True)
@@ -102,9 +106,9 @@ def _cooccurrence_view(frame: Any, title: str, unit: str) -> list[Any]:
             [
                 r["label_a"],
                 r["label_b"],
-                str(r["overlapping_pairs"]),
-                str(r["sources"]),
-                str(r["participants"]),
+                "suppressed" if r["suppressed"] else str(r["overlapping_pairs"]),
+                "" if r["sources"] is None else str(r["sources"]),
+                "" if r["participants"] is None else str(r["participants"]),
             ]
             for r in upper.iter_rows(named=True)
         ]

@@ -33,6 +33,7 @@ PARTICIPANT_COLUMNS = (
     "participants_either",
     "jaccard",
     "denominator",
+    "suppressed",
 )
 SEGMENT_COLUMNS = (
     "code_a",
@@ -45,6 +46,7 @@ SEGMENT_COLUMNS = (
     "overlapping_pairs",
     "sources",
     "participants",
+    "suppressed",
 )
 
 
@@ -100,13 +102,35 @@ def rolled_codings(study: Study, nodes: pl.DataFrame, codings: pl.DataFrame) -> 
     return codings.join(pairs.select("code_id", pl.col("ancestor_id").alias("node")), on="code_id")
 
 
-def participant_cooccurrence(study: Study, *, depth: int | None = None) -> pl.DataFrame:
+def _suppress(
+    study: Study, frame: pl.DataFrame, *, counts: dict[str, list[str]], min_cell: int | None
+) -> pl.DataFrame:
+    """Blank rows with a small count (1..k−1), or whose nodes are hidden in the prevalence
+    table, with :func:`toolkit.privacy.suppress_counts`; adds ``suppressed``."""
+    from toolkit.privacy import hidden_cells, suppress_counts
+    from toolkit.stats.prevalence import prevalence
+
+    k = study.manifest.analysis.min_cell if min_cell is None else min_cell
+    if k <= 1:
+        return frame.with_columns(pl.lit(False).alias("suppressed"))
+    hidden = {
+        code for code, variable, _ in hidden_cells(prevalence(study, min_cell=k)) if not variable
+    }
+    also = frame.select(pl.col("code_a").is_in(hidden) | pl.col("code_b").is_in(hidden)).to_series()
+    return suppress_counts(frame, min_cell=k, counts=counts, also=also)
+
+
+def participant_cooccurrence(
+    study: Study, *, depth: int | None = None, min_cell: int | None = None
+) -> pl.DataFrame:
     """How many participants voiced both of two nodes at one depth of the codebook.
 
     Args:
         study: a loaded study.
         depth: codebook depth of the nodes compared (0 = roots); default 1 (themes) when the
             codebook is that deep, else 0.
+        min_cell: small-cell threshold k (default ``analysis.min_cell``): rows with a count
+            of 1..k−1, or a node hidden in the prevalence table, are blanked.
 
     Returns:
         One row per ordered pair of nodes (the diagonal included), columns
@@ -117,6 +141,7 @@ def participant_cooccurrence(study: Study, *, depth: int | None = None) -> pl.Da
         - ``participants_either``: voiced at least one of the two.
         - ``jaccard``: both / either (null when neither was voiced).
         - ``denominator``: participants in the study (n).
+        - ``suppressed``: True where small cells were blanked.
 
     Raises:
         UsageError: a depth the codebook does not have.
@@ -166,15 +191,25 @@ def participant_cooccurrence(study: Study, *, depth: int | None = None) -> pl.Da
         )
         .sort("_oa", "_ob")
     )
-    return frame.select(PARTICIPANT_COLUMNS)
+    count_columns = {
+        "participants_both": ["participants_either", "jaccard"],
+        "participants_a": [],
+        "participants_b": [],
+    }
+    return _suppress(study, frame, counts=count_columns, min_cell=min_cell).select(
+        PARTICIPANT_COLUMNS
+    )
 
 
-def segment_cooccurrence(study: Study, *, depth: int | None = None) -> pl.DataFrame:
+def segment_cooccurrence(
+    study: Study, *, depth: int | None = None, min_cell: int | None = None
+) -> pl.DataFrame:
     """How often segments of two nodes overlap within one source (same coder).
 
     Args:
         study: a loaded study whose codings carry ``source``, ``start`` and ``end``.
         depth: as for :func:`participant_cooccurrence`.
+        min_cell: as for :func:`participant_cooccurrence` (participant and segment counts).
 
     Returns:
         One row per ordered pair of distinct nodes, columns
@@ -184,6 +219,7 @@ def segment_cooccurrence(study: Study, *, depth: int | None = None) -> pl.DataFr
         - ``overlapping_pairs``: pairs (segment of A, segment of B) whose spans overlap.
         - ``sources``: distinct sources with at least one such pair.
         - ``participants``: distinct participants with at least one such pair.
+        - ``suppressed``: True where small cells were blanked.
 
     Raises:
         UsageError: no coding has a source with start and end positions, or a bad depth.
@@ -254,4 +290,9 @@ def segment_cooccurrence(study: Study, *, depth: int | None = None) -> pl.DataFr
         )
         .sort("_oa", "_ob")
     )
-    return frame.select(SEGMENT_COLUMNS)
+    counts = {
+        "participants": ["overlapping_pairs", "sources"],
+        "segments_a": [],
+        "segments_b": [],
+    }
+    return _suppress(study, frame, counts=counts, min_cell=min_cell).select(SEGMENT_COLUMNS)

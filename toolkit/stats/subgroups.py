@@ -49,6 +49,7 @@ COLUMNS = (
     "small_sample",
     "caution",
     "note",
+    "suppressed",
 )
 
 SMALL_GROUP = 10  # groups under this size get a caution
@@ -108,7 +109,12 @@ def _caution(x1: int, n1: int, x2: int, n2: int, level: str, reference: str) -> 
 
 
 def differences(
-    study: Study, *, by: str, method: str | None = None, level: float | None = None
+    study: Study,
+    *,
+    by: str,
+    method: str | None = None,
+    level: float | None = None,
+    min_cell: int | None = None,
 ) -> pl.DataFrame:
     """Difference in prevalence between levels of one attribute, for every codebook node.
 
@@ -118,6 +124,10 @@ def differences(
         method: difference CI method (default ``analysis.difference_ci``): ``newcombe``,
             ``newcombe_cc``, ``miettinen_nurminen``, ``wald`` or ``agresti_caffo``.
         level: confidence level (default ``analysis.ci.level``).
+        min_cell: small-cell threshold k (default ``analysis.min_cell``): a row where either
+            group's x or n is 1..k−1, or whose cell is hidden in the (suppressed) prevalence
+            table, has its counts and everything computed from them blanked
+            (:func:`toolkit.privacy.suppress_differences`).
 
     Returns:
         One row per node and comparison (nodes in codebook preorder within each comparison,
@@ -137,6 +147,7 @@ def differences(
         - ``small_sample``: True when either group has fewer than 10 participants or an
           expected 2 × 2 cell count is below 5; ``caution`` says which, in words.
         - ``note``: participants not compared because their value is missing, if any.
+        - ``suppressed``: True where small cells were blanked (``min_cell``).
 
         Rows whose level has no participants keep x = n = 0, null estimates, and a note.
 
@@ -148,6 +159,7 @@ def differences(
     from toolkit.stats.strata import stratum_frame
 
     settings = study.manifest.analysis
+    min_cell = settings.min_cell if min_cell is None else min_cell
     method = method or settings.difference_ci
     level = settings.ci.level if level is None else level
     if method not in DIFFERENCE_METHODS:
@@ -210,7 +222,31 @@ def differences(
                 note=note,
             )
         )
-    return pl.concat(parts).select(COLUMNS)
+    frame = pl.concat(parts)
+    return _suppress(study, frame, by=by, level=level, min_cell=min_cell).select(COLUMNS)
+
+
+def _suppress(
+    study: Study, frame: pl.DataFrame, *, by: str, level: float, min_cell: int
+) -> pl.DataFrame:
+    """Blank small cells consistently with the suppressed prevalence table."""
+    from toolkit.privacy import hidden_cells, suppress_differences
+    from toolkit.stats.prevalence import prevalence
+
+    if min_cell <= 1:
+        return frame.with_columns(pl.lit(False).alias("suppressed"))
+    table = prevalence(study, by=[by], level=level, min_cell=min_cell)
+    return suppress_differences(
+        frame,
+        min_cell=min_cell,
+        counts=[
+            "participants_level",
+            "denominator_level",
+            "participants_reference",
+            "denominator_reference",
+        ],
+        hidden=hidden_cells(table),
+    )
 
 
 def _compare(
