@@ -220,7 +220,8 @@ def _block(block: Block) -> str:
             name=block.name,
             html=_figure_html(block),
             caption=escape(block.caption),
-            print_width="100%",
+            # Tall figures are limited by the page height, not its width.
+            print_size="height=20cm" if block.height > 1.25 * block.width else "width=100%",
             docx_width="6.3in",
         )
     if isinstance(block, JointDisplay):
