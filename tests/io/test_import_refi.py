@@ -9,6 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from toolkit.errors import InputError
 from toolkit.io import refi
@@ -377,3 +379,19 @@ def test_utf16_to_codepoints_matches_python_encoding() -> None:
     for start in range(len(encoded) // 2 + 1):
         prefix = encoded[: 2 * start].decode("utf-16-le", errors="ignore")
         assert mapping[start] == len(prefix)
+
+
+@given(st.text(), st.data())
+def test_utf16_slices_agree_with_the_utf16_encoding(text: str, data: st.DataObject) -> None:
+    encoded = text.encode("utf-16-le", errors="surrogatepass")
+    # Boundaries between code points, in UTF-16 units.
+    bounds = [0]
+    for char in text:
+        bounds.append(bounds[-1] + (2 if ord(char) > 0xFFFF else 1))
+    start = data.draw(st.sampled_from(bounds))
+    end = data.draw(st.sampled_from([b for b in bounds if b >= start]))
+    expected = encoded[2 * start : 2 * end].decode("utf-16-le", errors="surrogatepass")
+    assert refi._slice(text, start, end, "utf16") == expected
+    assert refi._slice(text, start, end, "codepoints") == (
+        text[start:end] if end <= len(text) else None
+    )
