@@ -635,8 +635,12 @@ def _validate_codings(
         kind="an empty code id",
     )
     if participants is not None:
-        unknown = frame.filter(pl.col(PARTICIPANT_ID).is_not_null()).join(
-            participants.select(PARTICIPANT_ID).drop_nulls(), on=PARTICIPANT_ID, how="anti"
+        # Only the id and line: filtering the whole frame would copy every column (quotes
+        # included) of millions of codings just to find none missing.
+        unknown = (
+            frame.select(ROW, PARTICIPANT_ID)
+            .filter(pl.col(PARTICIPANT_ID).is_not_null())
+            .join(participants.select(PARTICIPANT_ID).drop_nulls(), on=PARTICIPANT_ID, how="anti")
         )
         out.rows(
             unknown,
@@ -649,8 +653,10 @@ def _validate_codings(
             kind="an unknown participant",
         )
     if codebook is not None:
-        unknown = frame.filter(pl.col(CODE_ID).is_not_null()).join(
-            codebook.select(CODE_ID).drop_nulls(), on=CODE_ID, how="anti"
+        unknown = (
+            frame.select(ROW, CODE_ID)
+            .filter(pl.col(CODE_ID).is_not_null())
+            .join(codebook.select(CODE_ID).drop_nulls(), on=CODE_ID, how="anti")
         )
         out.rows(
             unknown,
