@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli.options import output_options
+from toolkit.cli.options import ci_options, output_options
 
 
 def _percent(value: float | None) -> str:
@@ -94,20 +94,7 @@ def _comparison_table(comparison: Any) -> Any:
     help="Themes table (theme_id, label, parent_id, definition) the crosswalk maps to. "
     "Default: raremix's framework templates/frameworks/rare-experience-v1.",
 )
-@click.option(
-    "--ci-method",
-    type=click.Choice(
-        ["wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald"]
-    ),
-    default=None,
-    help="Confidence interval method for every cohort (default: each study's own).",
-)
-@click.option(
-    "--ci-level",
-    type=float,
-    default=None,
-    help="Confidence level for every cohort and the pooled estimate (default: each study's own).",
-)
+@ci_options("each study's own analysis.ci; the pooled estimate uses the same level")
 @click.option(
     "--pooling",
     type=click.Choice(["dl", "reml"]),
@@ -144,6 +131,7 @@ def compare(
     notes (themes in only some codebooks, different CI settings or strata) go to standard
     error, and into JSON output.
 
+    \b
     Examples:
         raremix compare examples/calciphylaxis examples/erythromelalgia --crosswalk examples/crosswalk.csv
         raremix compare A B --crosswalk map.csv --format csv -o comparison.csv

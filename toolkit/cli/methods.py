@@ -235,6 +235,7 @@ def differences(
 
     Examples:
 
+    \b
         raremix differences examples/calciphylaxis --by disease_status
 
         raremix differences examples/calciphylaxis --by sex --method miettinen_nurminen -o sex.csv
@@ -287,6 +288,7 @@ def cooccurrence(
 
     Examples:
 
+    \b
         raremix cooccurrence examples/calciphylaxis
 
         raremix cooccurrence examples/calciphylaxis --depth 2 --level segment --format csv
@@ -355,6 +357,7 @@ def saturation(
 
     Examples:
 
+    \b
         raremix saturation examples/calciphylaxis
 
         raremix saturation examples/calciphylaxis --base 6 --run 3 --threshold 0 --format json
@@ -402,6 +405,7 @@ def agreement(study: Path, fmt: str | None, output: Path | None) -> None:
 
     Example:
 
+    \b
         raremix agreement examples/calciphylaxis
     """
     from toolkit.io.study import load_study

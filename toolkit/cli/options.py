@@ -38,3 +38,31 @@ def output_options(fn: F) -> F:
         "(or from the extension of -o: .csv .json .parquet).",
     )(fn)
     return fn
+
+
+CI_METHODS = ("wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald")
+
+
+def ci_options(default_note: str) -> Callable[[F], F]:
+    """``--ci-method`` and ``--ci-level`` for a proportion's interval.
+
+    Args:
+        default_note: what applies when the option is not given, for the help text.
+    """
+
+    def decorate(fn: F) -> F:
+        fn = click.option(
+            "--ci-level",
+            type=float,
+            default=None,
+            help=f"Confidence level, between 0 and 1 (default: {default_note}, else 0.95).",
+        )(fn)
+        fn = click.option(
+            "--ci-method",
+            type=click.Choice(CI_METHODS),
+            default=None,
+            help=f"Confidence interval method (default: {default_note}, else wilson).",
+        )(fn)
+        return fn
+
+    return decorate

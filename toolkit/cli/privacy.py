@@ -54,6 +54,7 @@ def privacy(
 
     Examples:
 
+    \b
         raremix privacy examples/calciphylaxis
 
         raremix privacy examples/calciphylaxis --k 5 --quasi age --quasi sex

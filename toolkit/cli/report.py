@@ -68,6 +68,7 @@ def report(
 
     Examples:
 
+    \b
         raremix report examples/calciphylaxis
 
         raremix report examples/calciphylaxis --format html -o /tmp/calciphylaxis

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli.options import output_options, study_argument
+from toolkit.cli.options import ci_options, output_options, study_argument
 
 
 @click.command()
@@ -51,20 +51,7 @@ def validate(study: Path, explain: bool) -> None:
     metavar="ATTR",
     help="Also break prevalence down by this attribute (repeatable).",
 )
-@click.option(
-    "--ci-method",
-    type=click.Choice(
-        ["wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald"]
-    ),
-    default=None,
-    help="Confidence interval method (default: analysis.ci.method, else wilson).",
-)
-@click.option(
-    "--ci-level",
-    type=float,
-    default=None,
-    help="Confidence level, between 0 and 1 (default: analysis.ci.level, else 0.95).",
-)
+@ci_options("the study's analysis.ci")
 @click.option("--coder", default=None, help="Use only this coder's codings.")
 @output_options
 def prevalence(
@@ -82,11 +69,10 @@ def prevalence(
     The denominator is every participant of the study (or stratum), including those with no
     coding; a participant coded several times on a theme counts once.
 
+    \b
     Examples:
-
         raremix prevalence examples/calciphylaxis
-
-        raremix prevalence examples/calciphylaxis --by disease_status --by sex --format csv -o prevalence.csv
+        raremix prevalence examples/calciphylaxis --by disease_status --by sex -o prevalence.csv
     """
     from toolkit.io.study import load_study
     from toolkit.output import emit_frame, infer_format
