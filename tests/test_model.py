@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from toolkit.errors import InputError
@@ -111,3 +113,36 @@ def test_many_bad_rows_are_capped_and_counted() -> None:
     lines = problems(participants=people, codings=codings, attributes={})
     assert len([line for line in lines if "is not in participants.csv" in line]) == 25
     assert any("... and 75 more rows with an unknown participant" in line for line in lines)
+
+
+def test_enum_attribute_keeps_its_category_order_when_no_levels_are_declared() -> None:
+    # A typed source (REDCap's dictionary) gives categories in its own, meaningful order.
+    import polars as pl
+
+    from toolkit.manifest import parse_manifest
+    from toolkit.model import Tables, build_study
+    from toolkit.testing import make_manifest
+
+    order = ["Never", "Sometimes", "Always"]
+    people = pl.DataFrame(
+        {"participant_id": ["P1", "P2", "P3"], "pain": ["Always", "Never", None]},
+        schema_overrides={"pain": pl.Enum(order)},
+    ).with_row_index("_row", offset=2)
+    tables = Tables(
+        participants=people.with_columns(pl.col("_row").cast(pl.Int64)),
+        codebook=pl.DataFrame({"code_id": ["a"], "label": ["A"], "parent_id": [None]}),
+        codings=pl.DataFrame({"participant_id": ["P1"], "code_id": ["a"]}),
+    )
+    study = build_study(parse_manifest(make_manifest()), tables, root=Path())
+    assert study.attributes["pain"].type == "categorical"
+    assert study.attributes["pain"].levels == tuple(order)
+    assert study.participants["pain"].to_list() == ["Always", "Never", None]
+    # Levels declared in study.yml still win over the source's order.
+    declared = parse_manifest(
+        make_manifest(attributes={"pain": {"levels": ["Always", "Sometimes", "Never"]}})
+    )
+    assert build_study(declared, tables, root=Path()).attributes["pain"].levels == (
+        "Always",
+        "Sometimes",
+        "Never",
+    )

@@ -284,6 +284,16 @@ def _infer_type(values: pl.Series) -> Literal["numeric", "categorical"]:
     return "numeric" if parsed.null_count() == 0 and parsed.is_finite().all() else "categorical"
 
 
+def _enum_levels(dtype: pl.Enum) -> list[str]:
+    """An Enum's categories in their declared order, stripped, without missing tokens."""
+    levels: list[str] = []
+    for category in dtype.categories.to_list():
+        text = str(category).strip()
+        if text and text not in MISSING_TOKENS and text not in levels:
+            levels.append(text)
+    return levels
+
+
 def _natural_key(value: str) -> tuple[Any, ...]:
     import re
 
@@ -336,6 +346,8 @@ def _type_attributes(
             or (
                 "numeric"
                 if declared is not None and declared.bins is not None
+                else "categorical"
+                if isinstance(series.dtype, pl.Enum)
                 else _infer_type(series)
             )
         )
@@ -392,7 +404,13 @@ def _type_attributes(
             text = series.cast(pl.String).str.strip_chars()
             text = pl.Series(name, text).replace(list(MISSING_TOKENS), [None] * len(MISSING_TOKENS))
             observed = sorted(set(text.drop_nulls().to_list()), key=_natural_key)
-            levels = tuple(declared.levels) if declared and declared.levels else tuple(observed)
+            if declared and declared.levels:
+                levels = tuple(declared.levels)
+            elif isinstance(series.dtype, pl.Enum):
+                # A typed source (a REDCap dictionary) knows the order of its categories.
+                levels = tuple(_enum_levels(series.dtype))
+            else:
+                levels = tuple(observed)
             if declared and declared.levels:
                 allowed = set(levels)
                 bad_rows = (
