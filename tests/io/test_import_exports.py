@@ -56,11 +56,11 @@ def test_qualcoder_coded_text_csv(fixtures_dir: Path) -> None:
 def test_qualcoder_case_attribute_samples(fixtures_dir: Path) -> None:
     csv_frame = importers.read_participants_file(
         fixtures_dir / "exports" / "qualcoder-example-cases123.csv"
-    )
+    ).frame
     assert csv_frame["participant_id"].to_list() == ["ID1", "ID2", "ID3"]
     assert csv_frame["Age"].to_list() == ["20", "22", "45"]
     xlsx = fixtures_dir / "exports" / "qualcoder-example-cases456.xlsx"
-    frame = importers.read_participants_file(xlsx)
+    frame = importers.read_participants_file(xlsx).frame
     sheet = openpyxl.load_workbook(xlsx, read_only=True).worksheets[0]
     expected = [str(r[0]) for r in list(sheet.iter_rows(values_only=True))[1:]]
     assert frame["participant_id"].to_list() == expected == ["ID4", "ID5", "ID6"]

@@ -133,8 +133,9 @@ def test_dictionary_found_beside_and_enum_levels(fixtures_dir: Path) -> None:
     data, _ = _pair(fixtures_dir, "simple")
     assert redcap.find_dictionary(data) == fixtures_dir / "redcap" / "simple_dictionary.csv"
     assert importers.detect(data) == "redcap"
-    frame = importers.read_participants_file(data)
-    assert frame.schema["sex"] == pl.Enum(["Female", "Male"])
+    read = importers.read_participants_file(data)
+    assert read.frame.schema["sex"] == pl.Enum(["Female", "Male"])
+    assert "simple_data.csv: data dictionary read from simple_dictionary.csv" in read.warnings
 
 
 def test_not_a_dictionary(tmp_path: Path, fixtures_dir: Path) -> None:

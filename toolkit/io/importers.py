@@ -14,8 +14,9 @@ file                                   reader
 =====================================  ==========================================================
 
 ``read_project`` returns all three canonical frames; ``read_codings_file``,
-``read_codebook_file`` and ``read_participants_file`` return one frame for a study.yml that
-names a vendor file for one role. ``write_import`` is ``raremix import``.
+``read_codebook_file`` and ``read_participants_file`` return one frame (with the reader's
+warnings and attribute types, as a :class:`RoleTable`) for a study.yml that names a vendor file
+for one role. ``write_import`` is ``raremix import``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import yaml
@@ -94,6 +95,26 @@ def detect(path: Path, *, fmt: str | None = None, dictionary: Path | None = None
             "and REDCap exports (.csv .xlsx .xls)",
         )
     )
+
+
+@dataclass(frozen=True)
+class RoleTable:
+    """One canonical frame read from a vendor file, with what the reader noticed.
+
+    Attributes:
+        frame: the raw frame for the role (participants, codebook or codings).
+        warnings: non-fatal notes for the user (parts left out, dictionary found, ...).
+        attribute_types: participant attribute types the source declares.
+    """
+
+    frame: pl.DataFrame
+    warnings: tuple[str, ...] = ()
+    attribute_types: Mapping[str, Literal["numeric", "categorical"]] = field(default_factory=dict)
+
+
+def is_redcap_export(path: Path) -> bool:
+    """``path`` is a table with a REDCap data dictionary beside it (found automatically)."""
+    return path.is_file() and path.suffix.lower() in TABLE_SUFFIXES and _redcap_pair(path)
 
 
 def _redcap_pair(path: Path) -> bool:
@@ -180,13 +201,18 @@ def read_project(
     return exports.read_export(path, fmt=layout, columns=columns)
 
 
+def _role(tables: Tables, frame: pl.DataFrame) -> RoleTable:
+    return RoleTable(frame, tuple(tables.warnings), dict(tables.attribute_types))
+
+
 def read_codings_file(
     path: Path, *, fmt: str | None = None, columns: Mapping[str, str] | None = None
-) -> pl.DataFrame:
+) -> RoleTable:
     """The codings of a vendor file named as ``inputs.codings`` (project or segment export)."""
     kind = detect(path, fmt=fmt)
     if kind in ("refi", "qualcoder", "taguette-db"):
-        return read_project(path, fmt=fmt).codings
+        tables = read_project(path, fmt=fmt)
+        return _role(tables, tables.codings)
     if kind in ("qdc", "redcap"):
         raise InputError(
             Problem(
@@ -194,17 +220,19 @@ def read_codings_file(
                 f"inputs.codings names a {'codebook' if kind == 'qdc' else 'REDCap export'}, which holds no codings",
             )
         )
-    return read_project(path, fmt=fmt, columns=columns).codings
+    tables = read_project(path, fmt=fmt, columns=columns)
+    return _role(tables, tables.codings)
 
 
-def read_codebook_file(path: Path) -> pl.DataFrame:
+def read_codebook_file(path: Path) -> RoleTable:
     """The codebook of a ``.qdc`` (or of a project file named as ``inputs.codebook``)."""
     kind = detect(path)
     if kind in ("qdc", "refi"):
-        frame, _warnings = refi.read_codebook(path)
-        return frame
+        frame, warnings = refi.read_codebook(path)
+        return RoleTable(frame, tuple(warnings))
     if kind in ("qualcoder", "taguette-db"):
-        return read_project(path).codebook
+        tables = read_project(path)
+        return _role(tables, tables.codebook)
     raise InputError(
         Problem(
             path.name,
@@ -214,7 +242,7 @@ def read_codebook_file(path: Path) -> pl.DataFrame:
     )
 
 
-def read_participants_file(path: Path, *, dictionary: Path | None = None) -> pl.DataFrame:
+def read_participants_file(path: Path, *, dictionary: Path | None = None) -> RoleTable:
     """Participants from a REDCap export (with its dictionary) or from a project.
 
     A plain table without a ``participant_id`` column (QualCoder's case-attribute sheets, say)
@@ -222,15 +250,17 @@ def read_participants_file(path: Path, *, dictionary: Path | None = None) -> pl.
     """
     kind = detect(path, dictionary=dictionary)
     if kind == "redcap":
-        return read_redcap_tables(path, dictionary=dictionary).participants
+        tables = read_redcap_tables(path, dictionary=dictionary)
+        return _role(tables, tables.participants)
     if kind in ("refi", "qualcoder", "taguette-db"):
-        return read_project(path).participants
+        tables = read_project(path)
+        return _role(tables, tables.participants)
     if path.suffix.lower() in TABLE_SUFFIXES:
         frame = read_table(path, display=path.name)
         if "participant_id" not in frame.columns:
             first = next(c for c in frame.columns if c != ROW)
             frame = frame.rename({first: "participant_id"})
-        return frame
+        return RoleTable(frame)
     raise InputError(
         Problem(path.name, "inputs.participants must be a table, a REDCap export or a project")
     )

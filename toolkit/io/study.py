@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
 from toolkit.errors import InputError, Problem
+from toolkit.io.importers import RoleTable
 from toolkit.io.tables import read_table
 from toolkit.manifest import Manifest, read_manifest
 from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, InputFile, Study, Tables, build_study
@@ -89,50 +91,57 @@ def read_tables(manifest: Manifest, root: Path, paths: dict[str, Path]) -> Table
             dictionary=paths.get("dictionary"),
         )
         # Separate canonical files override the project's own tables.
-        overrides = {
+        overrides: dict[str, RoleTable] = {
             role: read_role(role, paths[role], manifest, paths)
             for role in ("participants", "codebook", "codings")
             if role in paths
         }
         if overrides:
+            types = dict(tables.attribute_types)
+            if "participants" in overrides:
+                types = dict(overrides["participants"].attribute_types)
             tables = Tables(
-                participants=overrides.get("participants", tables.participants),
-                codebook=overrides.get("codebook", tables.codebook),
-                codings=overrides.get("codings", tables.codings),
+                participants=_frame(overrides, "participants", tables.participants),
+                codebook=_frame(overrides, "codebook", tables.codebook),
+                codings=_frame(overrides, "codings", tables.codings),
                 files={**tables.files, **{r: paths[r].name for r in overrides}},
-                attribute_types=tables.attribute_types,
-                warnings=tables.warnings,
+                attribute_types=types,
+                warnings=(*tables.warnings, *(w for o in overrides.values() for w in o.warnings)),
             )
         return tables
-    participants = read_role("participants", paths["participants"], manifest, paths)
-    codings = read_role("codings", paths["codings"], manifest, paths)
-    codebook = (
-        read_role("codebook", paths["codebook"], manifest, paths)
-        if "codebook" in paths
-        else _empty_codebook()
-    )
+    read: dict[str, RoleTable] = {
+        role: read_role(role, paths[role], manifest, paths)
+        for role in ("participants", "codebook", "codings")
+        if role in paths
+    }
     return Tables(
-        participants=participants,
-        codebook=codebook,
-        codings=codings,
-        files={
-            role: paths[role].name
-            for role in ("participants", "codebook", "codings")
-            if role in paths
-        },
+        participants=read["participants"].frame,
+        codebook=_frame(read, "codebook", _empty_codebook()),
+        codings=read["codings"].frame,
+        files={role: paths[role].name for role in read},
+        attribute_types=dict(read["participants"].attribute_types),
+        warnings=tuple(w for part in read.values() for w in part.warnings),
     )
 
 
-def read_role(role: str, path: Path, manifest: Manifest, paths: dict[str, Path]) -> pl.DataFrame:
-    """Read the file for one role, choosing the reader by what the file is."""
+def _frame(read: Mapping[str, RoleTable], role: str, default: pl.DataFrame) -> pl.DataFrame:
+    return read[role].frame if role in read else default
+
+
+def read_role(role: str, path: Path, manifest: Manifest, paths: dict[str, Path]) -> RoleTable:
+    """Read the file for one role, choosing the reader by what the file is.
+
+    A participants table with no ``participant_id`` column that has a REDCap data dictionary
+    beside it is read as a REDCap export, as ``raremix import`` does.
+    """
+    from toolkit.io import importers
+
     suffix = path.suffix.lower()
     if (
         path.is_dir()
         or suffix not in CANONICAL_SUFFIXES
         or (role == "codings" and manifest.inputs.format)
     ):
-        from toolkit.io import importers
-
         if role == "codebook":
             return importers.read_codebook_file(path)
         if role == "codings":
@@ -141,18 +150,20 @@ def read_role(role: str, path: Path, manifest: Manifest, paths: dict[str, Path])
             )
         return importers.read_participants_file(path, dictionary=paths.get("dictionary"))
     if role == "participants" and "dictionary" in paths:
-        from toolkit.io import importers
-
         return importers.read_participants_file(path, dictionary=paths["dictionary"])
     frame = _apply_columns(read_table(path, display=path.name), manifest)
     if role == "codebook":
-        return frame.select(
-            [c for c in frame.columns if c in (*CODEBOOK_SCHEMA, "_row")]
-            + [c for c in frame.columns if c not in (*CODEBOOK_SCHEMA, "_row")]
+        return RoleTable(
+            frame.select(
+                [c for c in frame.columns if c in (*CODEBOOK_SCHEMA, "_row")]
+                + [c for c in frame.columns if c not in (*CODEBOOK_SCHEMA, "_row")]
+            )
         )
     if role == "codings":
-        return frame.select([c for c in frame.columns if c in (*CODINGS_SCHEMA, "_row")])
-    return frame
+        return RoleTable(frame.select([c for c in frame.columns if c in (*CODINGS_SCHEMA, "_row")]))
+    if "participant_id" not in frame.columns and importers.is_redcap_export(path):
+        return importers.read_participants_file(path)
+    return RoleTable(frame)
 
 
 def load_study(path: Path) -> Study:
