@@ -56,7 +56,11 @@ def import_(
     Writes participants.csv, codebook.csv, codings.csv and a study.yml to edit (condition
     name, attribute levels), then prints what it could not take over as warnings.
 
-    Example: raremix import interviews.qdpx -o my-study/ && raremix validate my-study/
+    Examples:
+
+    \b
+        raremix import interviews.qdpx -o my-study/ && raremix validate my-study/
+        raremix import redcap_data.csv --dictionary redcap_dictionary.csv -o my-study/
     """
     from toolkit.errors import UsageError
     from toolkit.io.importers import write_import

@@ -237,7 +237,6 @@ def differences(
 
     \b
         raremix differences examples/calciphylaxis --by disease_status
-
         raremix differences examples/calciphylaxis --by sex --method miettinen_nurminen -o sex.csv
     """
     from toolkit.io.study import load_study
@@ -290,7 +289,6 @@ def cooccurrence(
 
     \b
         raremix cooccurrence examples/calciphylaxis
-
         raremix cooccurrence examples/calciphylaxis --depth 2 --level segment --format csv
     """
     from toolkit.io.study import load_study
@@ -359,7 +357,6 @@ def saturation(
 
     \b
         raremix saturation examples/calciphylaxis
-
         raremix saturation examples/calciphylaxis --base 6 --run 3 --threshold 0 --format json
     """
     from toolkit.io.study import load_study

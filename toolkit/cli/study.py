@@ -24,7 +24,11 @@ def validate(study: Path, explain: bool) -> None:
     Prints a one-line summary and exits 0 when everything is valid; otherwise prints one
     `Error:` line per problem (file, line, column and what to do) and exits 1.
 
-    Example: raremix validate examples/calciphylaxis --explain
+    Examples:
+
+    \b
+        raremix validate examples/calciphylaxis
+        raremix validate examples/calciphylaxis --explain
     """
     from toolkit.io.study import load_study
     from toolkit.summary import study_summary
@@ -96,6 +100,8 @@ def init(directory: Path) -> None:
 
     The tables have their headers (participants.csv, codebook.csv, codings.csv); fill them
     in, edit study.yml, then run `raremix validate DIRECTORY`.
+
+    Example: raremix init my-study && raremix validate my-study
     """
     from toolkit.scaffold import scaffold_study
 
