@@ -231,6 +231,19 @@ def test_agreement(calciphylaxis: Path) -> None:
     assert code == 0 and "Krippendorff" in out and "SYNTHETIC DATA" in out
 
 
+def test_agreement_table_is_readable_in_80_columns(calciphylaxis: Path) -> None:
+    # Long notes used to squeeze every column to an ellipsis ("agre…", "und…").
+    result = CliRunner().invoke(
+        main, ["agreement", str(calciphylaxis), "--format", "table"], env={"COLUMNS": "80"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    undefined = "undefined: no variation (every coder gave every unit the same value)"
+    assert f"* {undefined}" in " ".join(result.stdout.split())
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│   Pain ")]
+    assert rows and rows[0].rstrip("│ ").endswith("*")
+
+
 def test_agreement_without_coders(plain_study: Path, tmp_path: Path) -> None:
     target = tmp_path / "agreement.csv"
     code, out, err = run("agreement", plain_study, "-o", target)

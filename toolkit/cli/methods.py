@@ -149,22 +149,31 @@ def _saturation_view(frame: Any, title: str, statement: str) -> list[Any]:
 
 
 def _agreement_view(frame: Any, title: str) -> list[Any]:
-    rows = [
-        [
-            "  " * int(r["depth"]) + str(r["label"]),
-            str(r["units"]),
-            _pct(r["percent_agreement"]),
-            _num(r["kappa"]),
-            _num(r["alpha"]),
-            r["note"] or "",
-        ]
-        for r in frame.iter_rows(named=True)
-    ]
+    # The notes are long sentences; in an 80-column terminal they squeeze every column to an
+    # ellipsis. The table shows a mark per note and explains each mark once, in the caption.
+    marks: dict[str, str] = {}
+    rows = []
+    for r in frame.iter_rows(named=True):
+        note = r["note"] or ""
+        if note and note not in marks:
+            marks[note] = "*" * (len(marks) + 1)
+        rows.append(
+            [
+                "  " * int(r["depth"]) + str(r["label"]),
+                str(r["units"]),
+                _pct(r["percent_agreement"]),
+                _num(r["kappa"]),
+                _num(r["alpha"]),
+                marks.get(note, ""),
+            ]
+        )
     caption = (
         "unit = participant × theme, for participants coded by at least two coders; "
         "kappa: Cohen (two coders only); alpha: Krippendorff (nominal)"
     )
-    return [_table(title, ["theme", "units", "agreement", "kappa", "alpha", "note"], rows, caption)]
+    for note, mark in marks.items():
+        caption += f"\n{mark} {note}"
+    return [_table(title, ["theme", "units", "agree", "kappa", "alpha", ""], rows, caption)]
 
 
 def _emit(
