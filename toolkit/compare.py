@@ -705,46 +705,79 @@ def _pooled_rows(cohort_rows: pl.DataFrame, *, pooling: str, level: float) -> pl
 def _differences(
     cohort_rows: pl.DataFrame, ids: Sequence[str], *, method: str, level: float
 ) -> pl.DataFrame:
-    columns: dict[str, list[Any]] = {c: [] for c in DIFFERENCE_COLUMNS}
-    by_key = {
-        (r["theme_id"], r["cohort"]): r
-        for r in cohort_rows.filter(pl.col("mapped")).iter_rows(named=True)
+    # Every theme x pair of cohorts (later cohort minus earlier) where both cohorts have the
+    # theme mapped, in theme order then pair order; one vectorised difference_ci call, since
+    # 50 cohorts make 1225 pairs per theme (490,000 intervals for a 400-theme codebook).
+    pairs = [(b, a) for a, b in itertools.combinations(ids, 2)]
+    pair_frame = pl.DataFrame(
+        {
+            "cohort": [b for b, _ in pairs],
+            "reference": [a for _, a in pairs],
+            "_pair": list(range(len(pairs))),
+        },
+        schema={"cohort": pl.String, "reference": pl.String, "_pair": pl.Int64},
+    )
+    themes = (
+        cohort_rows.select("theme_id", "label")
+        .unique("theme_id", maintain_order=True)
+        .with_row_index("_theme")
+    )
+    mapped = cohort_rows.filter(pl.col("mapped")).select(
+        "theme_id", "cohort", "participants", "denominator", "suppressed"
+    )
+    side = {
+        "participants": "x",
+        "denominator": "n",
+        "suppressed": "hidden",
     }
-    themes = cohort_rows.select("theme_id", "label").unique("theme_id", maintain_order=True)
-    pairs = [(b, a) for a, b in itertools.combinations(ids, 2)]  # later cohort minus earlier
-    for theme_id, label in themes.iter_rows():
-        for cohort, reference in pairs:
-            one, ref = by_key.get((theme_id, cohort)), by_key.get((theme_id, reference))
-            if one is None or ref is None:
-                continue
-            x1, n1, x2, n2 = (
-                one["participants"],
-                one["denominator"],
-                ref["participants"],
-                ref["denominator"],
-            )
-            hidden = bool(one["suppressed"] or ref["suppressed"])
-            lo, hi = difference_ci(x1, n1, x2, n2, method=method, level=level)
-            values = {
-                "theme_id": theme_id,
-                "label": label,
-                "cohort": cohort,
-                "reference": reference,
-                "participants_cohort": None if one["suppressed"] else x1,
-                "denominator_cohort": n1,
-                "prevalence_cohort": None if one["suppressed"] else x1 / n1,
-                "participants_reference": None if ref["suppressed"] else x2,
-                "denominator_reference": n2,
-                "prevalence_reference": None if ref["suppressed"] else x2 / n2,
-                "difference": None if hidden else x1 / n1 - x2 / n2,
-                "ci_lower": None if hidden else lo,
-                "ci_upper": None if hidden else hi,
-                "ci_method": method,
-                "ci_level": level,
-                "suppressed": hidden,
-            }
-            for key, value in values.items():
-                columns[key].append(value)
+    joined = (
+        themes.join(pair_frame, how="cross")
+        .join(
+            mapped.rename({k: f"{v}1" for k, v in side.items()}),
+            on=["theme_id", "cohort"],
+            how="inner",
+        )
+        .join(
+            mapped.rename({"cohort": "reference", **{k: f"{v}2" for k, v in side.items()}}),
+            on=["theme_id", "reference"],
+            how="inner",
+        )
+        .sort("_theme", "_pair")
+    )
+    lower: Any = []
+    upper: Any = []
+    if joined.height:
+        lower, upper = difference_ci(
+            joined["x1"].to_numpy(),
+            joined["n1"].to_numpy(),
+            joined["x2"].to_numpy(),
+            joined["n2"].to_numpy(),
+            method=method,
+            level=level,
+        )
+    hidden = pl.col("hidden1") | pl.col("hidden2")
+    x1, n1, x2, n2 = (pl.col(c).cast(pl.Float64) for c in ("x1", "n1", "x2", "n2"))
+    frame = joined.with_columns(
+        pl.Series("_lower", lower, dtype=pl.Float64),
+        pl.Series("_upper", upper, dtype=pl.Float64),
+    ).select(
+        "theme_id",
+        "label",
+        "cohort",
+        "reference",
+        pl.when(~pl.col("hidden1")).then(pl.col("x1")).alias("participants_cohort"),
+        pl.col("n1").alias("denominator_cohort"),
+        pl.when(~pl.col("hidden1")).then(x1 / n1).alias("prevalence_cohort"),
+        pl.when(~pl.col("hidden2")).then(pl.col("x2")).alias("participants_reference"),
+        pl.col("n2").alias("denominator_reference"),
+        pl.when(~pl.col("hidden2")).then(x2 / n2).alias("prevalence_reference"),
+        pl.when(~hidden).then(x1 / n1 - x2 / n2).alias("difference"),
+        pl.when(~hidden).then(pl.col("_lower")).alias("ci_lower"),
+        pl.when(~hidden).then(pl.col("_upper")).alias("ci_upper"),
+        pl.lit(method, pl.String).alias("ci_method"),
+        pl.lit(level, pl.Float64).alias("ci_level"),
+        hidden.alias("suppressed"),
+    )
     schema = {
         c: (
             pl.Int64
@@ -758,7 +791,7 @@ def _differences(
         for c in DIFFERENCE_COLUMNS
     }
     schema["ci_level"] = pl.Float64
-    return pl.DataFrame(columns, schema=schema)
+    return frame.cast(schema).select(DIFFERENCE_COLUMNS)  # type: ignore[arg-type]
 
 
 def _describe_attribute(study: Study, name: str) -> str:
