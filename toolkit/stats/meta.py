@@ -166,7 +166,9 @@ def random_effects(
         UsageError: fewer than two studies, mismatched lengths, non-positive variances, an
             unknown method or a level outside (0, 1).
     """
-    from scipy.stats import chi2
+    # chdtrc is the chi-squared survival function scipy.stats.chi2.sf calls; importing it
+    # from scipy.special takes 0.3 s against 1.3 s for scipy.stats.
+    from scipy.special import chdtrc
 
     chosen = _check_method(method)
     check_level(level)
@@ -203,7 +205,7 @@ def random_effects(
         i2=i2,
         q=q,
         q_df=df,
-        q_pvalue=float(chi2.sf(q, df)),
+        q_pvalue=float(chdtrc(df, q)),
         method=chosen,
         level=float(level),
     )
