@@ -76,7 +76,10 @@ def _cohort_table(studies: Sequence[Study], names: dict[str, str]) -> Table:
             per_study.append(cells)
             labels += [label for label in cells if label not in labels]
         rows.append(
-            (spec.display, *("" if cells is not None else "not recorded" for cells in per_study))
+            (
+                tables.heading(spec.display),
+                *("" if cells is not None else "not recorded" for cells in per_study),
+            )
         )
         indent.append(0)
         for label in labels:
@@ -178,26 +181,103 @@ def _heatmap(comparison: Any, names: dict[str, str]) -> FigureBlock:
     return FigureBlock(
         "heatmap",
         fig,
-        "Theme prevalence in each cohort (participants (%); cell text x/n). Blank cells: the theme is not in "
-        "that cohort's codebook (not comparable) or suppressed.",
+        "Theme prevalence in each cohort: colour shows participants (%), the cell text x/n. "
+        '"not in codebook": that cohort\'s codebook has no code for the theme, so it is not '
+        'compared; "suppressed": fewer participants than the minimum cell size.',
         width=760,
         height=fig.layout.height or 600,
     )
 
 
-def _forest(comparison: Any, names: dict[str, str], level: float) -> FigureBlock:
+def _domain_groups(themes: pl.DataFrame, *, chunk: int = 12) -> list[tuple[str, list[str]]]:
+    """Themes (``label``, ``depth`` in display order) grouped under their top-level theme.
+
+    A flat list (every theme at depth 0) is cut into chunks of ``chunk`` themes instead, so
+    no figure gets too tall to read in print.
+    """
+    rows = themes.select("label", "depth").to_dicts()
+    if all((r["depth"] or 0) == 0 for r in rows):
+        labels = [r["label"] for r in rows]
+        return [("", labels[i : i + chunk]) for i in range(0, len(labels), chunk)]
+    groups: list[tuple[str, list[str]]] = []
+    for row in rows:
+        if (row["depth"] or 0) == 0 or not groups:
+            groups.append((row["label"], []))
+        groups[-1][1].append(row["label"])
+    return groups
+
+
+def _forest(comparison: Any, names: dict[str, str], level: float) -> list[FigureBlock]:
+    """One forest plot per domain (top-level theme), so every label stays legible in print."""
     frame = comparison.prevalence.filter(pl.col("comparable") & pl.col("mapped"))
     frame = frame.with_columns(
         pl.col("cohort").replace_strict({**names, "pooled": "pooled"}, default=pl.col("cohort"))
-    ).select("label", "cohort", "prevalence", "ci_lower", "ci_upper")
-    fig = figures.forest_plot(frame)
-    return FigureBlock(
-        "forest",
-        fig,
-        f"Forest plot per theme: each cohort's prevalence with its {100 * level:g}% CI and the random-effects "
-        "pooled estimate (diamond), for the themes every cohort's codebook has.",
-        height=fig.layout.height or 800,
-    )
+    ).select("theme_id", "label", "depth", "cohort", "prevalence", "ci_lower", "ci_upper")
+    themes = frame.unique(subset=["theme_id"], maintain_order=True)
+    blocks: list[FigureBlock] = []
+    groups = _domain_groups(themes)
+    for number, (domain, labels) in enumerate(groups, start=1):
+        part = frame.filter(pl.col("label").is_in(labels))
+        fig = figures.forest_plot(part)
+        which = (
+            f"{domain}: "
+            if domain
+            else (f"part {number} of {len(groups)}: " if len(groups) > 1 else "")
+        )
+        blocks.append(
+            FigureBlock(
+                f"forest-{number}",
+                fig,
+                f"Forest plot, {which}each cohort's prevalence (participants (%)) with its "
+                f"{100 * level:g}% CI and the random-effects pooled estimate (black diamond), "
+                "for the themes every cohort's codebook has.",
+                height=fig.layout.height or 400,
+            )
+        )
+    return blocks
+
+
+def _pooling_name(method: str) -> str:
+    return {"reml": "REML", "dl": "DerSimonian–Laird"}.get(method, method)
+
+
+def comparison_findings(comparison: Any, names: dict[str, str], level: float) -> list[str]:
+    """Sentences to paste: the largest differences between cohorts and the most heterogeneous
+    pooled themes, each with x/n and the interval."""
+    found: list[str] = []
+    diffs = comparison.differences.filter(pl.col("difference").is_not_null())
+    if diffs.height:
+        biggest = (
+            diffs.with_columns(pl.col("difference").abs().alias("_abs"))
+            .sort("_abs", descending=True, maintain_order=True)
+            .head(3)
+        )
+        for r in biggest.iter_rows(named=True):
+            first = names.get(r["cohort"], r["cohort"])
+            second = names.get(r["reference"], r["reference"])
+            found.append(
+                f"{r['label']}: voiced by {r['participants_cohort']}/{r['denominator_cohort']} "
+                f"({tables.pct(r['prevalence_cohort'])}) in {first} against "
+                f"{r['participants_reference']}/{r['denominator_reference']} "
+                f"({tables.pct(r['prevalence_reference'])}) in {second}, a difference of "
+                f"{tables.points(r['difference'])} percentage points ({100 * level:g}% CI "
+                f"{tables.points_ci(r['ci_lower'], r['ci_upper'])})."
+            )
+    pooled = comparison.prevalence.filter(
+        (pl.col("cohort") == "pooled") & pl.col("i2").is_not_null() & (pl.col("i2") >= 0.5)
+    ).sort("i2", descending=True, maintain_order=True)
+    if pooled.height:
+        listed = ", ".join(
+            f"{r['label']} (I² {tables.pct(r['i2'], digits=0)})"
+            for r in pooled.head(4).iter_rows(named=True)
+        )
+        found.append(
+            f"The cohorts disagree most (I² of 50% or more) on {listed}: for these themes the "
+            "pooled estimate averages over real differences and is best not quoted alone."
+        )
+    if not found:
+        found.append("No difference between cohorts could be estimated.")
+    return found
 
 
 def _sha256(path: Path) -> str:
@@ -248,7 +328,12 @@ def build_comparison_report(
             f"{matching} Each cohort keeps its own denominator (all its participants); a participant "
             "counts once per theme, however many of their codes map to it. Pooled estimates are "
             f"random-effects meta-analyses of proportions on the logit scale "
-            f"({'REML' if comparison.pooling_method == 'reml' else 'DerSimonian–Laird'})."
+            f"({_pooling_name(comparison.pooling_method)})."
+        ),
+        Bullets(tuple(comparison_findings(comparison, names, level))),
+        Note(
+            "Each cohort is a small purposive sample: a difference here describes these "
+            "interviews, not the conditions, and a theme not voiced is not a theme absent."
         ),
     ]
     sections: list[Section] = [
@@ -259,44 +344,50 @@ def build_comparison_report(
             "Theme prevalence across cohorts",
             (_prevalence_table(comparison, names, level), _heatmap(comparison, names)),
         ),
-        Section("forest", "Pooled estimates", (_forest(comparison, names, level),)),
+        Section("forest", "Pooled estimates", tuple(_forest(comparison, names, level))),
     ]
     diffs = comparison.differences
     if diffs.height:
-        rows = tuple(
-            (
-                r["label"],
-                f"{names.get(r['cohort'], r['cohort'])} − {names.get(r['reference'], r['reference'])}",
-                tables.xn(r["participants_cohort"], r["denominator_cohort"]),
-                tables.xn(r["participants_reference"], r["denominator_reference"]),
-                tables.points(r["difference"]),
-                tables.points_ci(r["ci_lower"], r["ci_upper"]),
-            )
-            for r in diffs.iter_rows(named=True)
-        )
         method = tables.METHOD_NAMES.get(str(diffs["ci_method"][0]), str(diffs["ci_method"][0]))
-        sections.append(
-            Section(
-                "differences",
-                "Differences between cohorts",
-                (
-                    Table(
-                        name="differences",
-                        caption=f"Difference in prevalence between cohorts (percentage points) with {100 * level:g}% CI ({method}).",
-                        columns=(
-                            "Theme",
-                            "Comparison",
-                            "Cohort",
-                            "Reference",
-                            "Difference (pp)",
-                            f"{100 * level:g}% CI",
-                        ),
-                        rows=rows,
-                        align=("l", "l", "r", "r", "r", "r"),
-                    ),
-                ),
-            )
+        pairs = diffs.select("cohort", "reference").unique(maintain_order=True).rows()
+        depths = dict(
+            comparison.prevalence.select("theme_id", "depth")
+            .unique(subset=["theme_id"], maintain_order=True)
+            .iter_rows()
         )
+        blocks: list[Block] = []
+        for number, (cohort, reference) in enumerate(pairs, start=1):
+            part = diffs.filter((pl.col("cohort") == cohort) & (pl.col("reference") == reference))
+            first, second = names.get(cohort, cohort), names.get(reference, reference)
+            blocks.append(
+                Table(
+                    name="differences" if number == 1 else f"differences_{number}",
+                    caption=(
+                        f"{first} minus {second}: difference in theme prevalence (percentage "
+                        f"points) with its {100 * level:g}% CI ({method})."
+                    ),
+                    columns=(
+                        "Theme",
+                        first,
+                        second,
+                        "Difference (pp)",
+                        f"{100 * level:g}% CI",
+                    ),
+                    rows=tuple(
+                        (
+                            r["label"],
+                            tables.xn(r["participants_cohort"], r["denominator_cohort"]),
+                            tables.xn(r["participants_reference"], r["denominator_reference"]),
+                            tables.points(r["difference"]),
+                            tables.points_ci(r["ci_lower"], r["ci_upper"]),
+                        )
+                        for r in part.iter_rows(named=True)
+                    ),
+                    align=("l", "r", "r", "r", "r"),
+                    indent=tuple(int(depths.get(t) or 0) for t in part["theme_id"].to_list()),
+                )
+            )
+        sections.append(Section("differences", "Differences between cohorts", tuple(blocks)))
     not_compared = comparison.not_compared
     nc_blocks: list[Block] = (
         [Bullets(tuple(notes))] if notes else [Paragraph("No comparability notes.")]
@@ -354,7 +445,7 @@ def build_comparison_report(
     settings = [
         ("Cohorts", ", ".join(comparison.cohorts)),
         ("Matching", comparison.matching),
-        ("Pooling", comparison.pooling_method),
+        ("Pooling", _pooling_name(comparison.pooling_method)),
         ("Confidence level", f"{level:g}"),
         ("raremix version", __version__),
         ("Rendered at", now.isoformat(timespec="seconds")),

@@ -113,8 +113,49 @@ def prevalence_dots(frame: pl.DataFrame, *, ci_label: str) -> go.Figure:
     return _layout(fig, height=row_height(len(order)))
 
 
+def _offsets(count: int) -> list[float]:
+    """Vertical offsets of ``count`` series inside one row band (0 for a single series)."""
+    if count <= 1:
+        return [0.0]
+    spread = min(0.3, 0.12 * (count - 1))
+    return [-spread + 2 * spread * k / (count - 1) for k in range(count)]
+
+
+def _banded_axis(fig: go.Figure, labels: Sequence[str], *, bold: Sequence[bool] = ()) -> None:
+    """A top-down category axis on numeric positions, with a light band behind every other row.
+
+    Rows hold several series side by side (offset vertically), so no marker hides another.
+    """
+    text = [f"<b>{label}</b>" if (bold and bold[i]) else label for i, label in enumerate(labels)]
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=list(range(len(labels))),
+        ticktext=text,
+        range=[len(labels) - 0.5, -0.5],
+        automargin=True,
+        title_text="",
+        showgrid=False,
+        zeroline=False,
+        ticks="",
+    )
+    for i in range(0, len(labels), 2):
+        fig.add_shape(
+            type="rect",
+            xref="paper",
+            x0=0,
+            x1=1,
+            y0=i - 0.5,
+            y1=i + 0.5,
+            fillcolor="#f1f3f6",
+            line={"width": 0},
+            layer="below",
+        )
+
+
 def differences_forest(frame: pl.DataFrame) -> go.Figure:
     """Differences in prevalence between subgroups, with intervals, one colour per comparison.
+
+    Each theme is one row band; the comparisons sit one below the other inside it.
 
     Args:
         frame: columns ``label``, ``comparison`` (e.g. "Active − Remission"), ``difference``,
@@ -123,16 +164,19 @@ def differences_forest(frame: pl.DataFrame) -> go.Figure:
     frame = frame.filter(pl.col("difference").is_not_null())
     fig = go.Figure()
     order = list(dict.fromkeys(frame["label"].to_list()))
+    position = {label: i for i, label in enumerate(order)}
     comparisons = list(dict.fromkeys(frame["comparison"].to_list()))
+    offsets = _offsets(len(comparisons))
     for i, comparison in enumerate(comparisons):
         part = frame.filter(pl.col("comparison") == comparison)
         d = _pct(part["difference"].to_list())
         lo = _pct(part["ci_lower"].to_list())
         hi = _pct(part["ci_upper"].to_list())
+        labels = part["label"].to_list()
         fig.add_trace(
             go.Scatter(
                 x=d,
-                y=part["label"].to_list(),
+                y=[position[label] + offsets[i] for label in labels],
                 mode="markers",
                 name=comparison,
                 marker={
@@ -146,10 +190,11 @@ def differences_forest(frame: pl.DataFrame) -> go.Figure:
                     "array": [(h or 0) - (v or 0) for h, v in zip(hi, d, strict=True)],
                     "arrayminus": [(v or 0) - (low or 0) for low, v in zip(lo, d, strict=True)],
                     "thickness": 2,
-                    "width": 4,
+                    "width": 3,
                     "color": OKABE_ITO[i % len(OKABE_ITO)],
                 },
-                hovertemplate="%{y}<br>"
+                text=labels,
+                hovertemplate="%{text}<br>"
                 + comparison
                 + ": %{x:.1f} percentage points<extra></extra>",
             )
@@ -160,12 +205,11 @@ def differences_forest(frame: pl.DataFrame) -> go.Figure:
         range=[-102, 102],
         dtick=25,
         showgrid=True,
-        gridcolor="#e6e8ec",
+        gridcolor="#dde1e7",
     )
-    fig.update_yaxes(
-        categoryorder="array", categoryarray=list(reversed(order)), automargin=True, title_text=""
-    )
-    return _layout(fig, height=row_height(len(order)))
+    _banded_axis(fig, order)
+    per_row = 14 + 12 * len(comparisons)
+    return _layout(fig, height=row_height(len(order), per_row=per_row))
 
 
 def cooccurrence_heatmap(
@@ -203,7 +247,7 @@ def cooccurrence_heatmap(
             colorscale="Cividis",
             zmin=0,
             zmax=max(denominator, 1),
-            colorbar={"title": {"text": "participants", "side": "right"}, "thickness": 14},
+            colorbar={"title": {"text": "participants", "side": "top"}, "thickness": 14},
             xgap=1,
             ygap=1,
         )
@@ -255,6 +299,8 @@ def saturation_curve(frame: pl.DataFrame, *, total_themes: int) -> go.Figure:
             "side": "right",
             "showgrid": False,
             "rangemode": "tozero",
+            "tickformat": "d",
+            "dtick": max(1, -(-int(max(frame["new_themes"].to_list(), default=1) or 1) // 5)),
         },
         xaxis={"title": {"text": "interviews, in order"}, "dtick": 1},
     )
@@ -279,7 +325,7 @@ def comparison_heatmap(
             colorscale="Cividis",
             zmin=0,
             zmax=100,
-            colorbar={"title": {"text": PERCENT_AXIS, "side": "right"}, "thickness": 14},
+            colorbar={"title": {"text": PERCENT_AXIS, "side": "top"}, "thickness": 14},
             xgap=2,
             ygap=2,
         )
@@ -292,33 +338,47 @@ def comparison_heatmap(
 def forest_plot(frame: pl.DataFrame) -> go.Figure:
     """Forest plot: per theme, each cohort's prevalence and interval, and the pooled estimate.
 
+    Each theme is one row band (labelled once); inside it the cohorts sit one below the
+    other, the pooled estimate (black diamond) last. Rows with ``depth`` 0 (domains) are bold.
+
     Args:
         frame: columns ``label`` (theme), ``cohort`` ("pooled" for the pooled row),
-            ``prevalence``, ``ci_lower``, ``ci_upper`` (proportions), in display order.
+            ``prevalence``, ``ci_lower``, ``ci_upper`` (proportions), in display order;
+            optionally ``depth``.
     """
     frame = frame.filter(pl.col("prevalence").is_not_null())
     fig = go.Figure()
     cohorts = [c for c in dict.fromkeys(frame["cohort"].to_list()) if c != "pooled"]
     themes = list(dict.fromkeys(frame["label"].to_list()))
+    position = {label: i for i, label in enumerate(themes)}
+    depth = (
+        dict(zip(frame["label"].to_list(), frame["depth"].to_list(), strict=True))
+        if "depth" in frame.columns
+        else {}
+    )
+    series = [*cohorts, "pooled"]
+    offsets = dict(zip(series, _offsets(len(series)), strict=True))
     styles: dict[str, dict[str, Any]] = {
         c: {"color": OKABE_ITO[i % len(OKABE_ITO)], "symbol": "circle", "size": 9}
         for i, c in enumerate(cohorts)
     }
-    styles["pooled"] = {"color": "#000000", "symbol": "diamond", "size": 13}
-    for cohort in [*cohorts, "pooled"]:
+    styles["pooled"] = {"color": "#000000", "symbol": "diamond", "size": 12}
+    for cohort in series:
         part = frame.filter(pl.col("cohort") == cohort)
         if part.height == 0:
             continue
         p = _pct(part["prevalence"].to_list())
         lo = _pct(part["ci_lower"].to_list())
         hi = _pct(part["ci_upper"].to_list())
+        labels = part["label"].to_list()
         style = styles[cohort]
+        name = "pooled (random effects)" if cohort == "pooled" else cohort
         fig.add_trace(
             go.Scatter(
                 x=p,
-                y=[part["label"].to_list(), [cohort] * part.height],
+                y=[position[label] + offsets[cohort] for label in labels],
                 mode="markers",
-                name="pooled (random effects)" if cohort == "pooled" else cohort,
+                name=name,
                 marker={"color": style["color"], "symbol": style["symbol"], "size": style["size"]},
                 error_x={
                     "type": "data",
@@ -329,12 +389,13 @@ def forest_plot(frame: pl.DataFrame) -> go.Figure:
                     "width": 3,
                     "color": style["color"],
                 },
-                hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+                text=labels,
+                hovertemplate="%{text}, " + name + ": %{x:.1f}%<extra></extra>",
             )
         )
     fig.update_xaxes(
-        title_text=PERCENT_AXIS, range=[-2, 102], dtick=20, showgrid=True, gridcolor="#e6e8ec"
+        title_text=PERCENT_AXIS, range=[-2, 102], dtick=20, showgrid=True, gridcolor="#dde1e7"
     )
-    fig.update_yaxes(autorange="reversed", automargin=True, title_text="")
-    rows = len(themes) * (len(cohorts) + 1)
-    return _layout(fig, height=row_height(rows, per_row=20))
+    _banded_axis(fig, themes, bold=[depth.get(t) == 0 for t in themes] if depth else ())
+    per_row = 12 + 13 * len(series)
+    return _layout(fig, height=row_height(len(themes), per_row=per_row, minimum=240))
