@@ -167,7 +167,10 @@ def protect(study: Study, results: StudyResults) -> StudyResults:
             counts={"participants_both": ["jaccard"], "participants_a": [], "participants_b": []},
         )
     if saturation is not None:
-        curve = privacy.apply_pseudonyms(saturation.curve, mapping)
+        # The curve names the participant of each interview: pseudonyms only, under that name.
+        curve = privacy.apply_pseudonyms(saturation.curve, mapping).rename(
+            {"participant_id": "pseudonym"}
+        )
         saturation = replace(saturation, curve=curve)
     return replace(
         results,
@@ -206,8 +209,20 @@ def _themes(results: StudyResults) -> pl.DataFrame:
     return _overall(results.prevalence).filter(pl.col("depth") == results.theme_depth)
 
 
+def _level_phrase(study: Study, attribute: str, level: str) -> str:
+    """``the Remission group`` / ``participants whose disease status was missing``."""
+    if level == "missing":
+        return f"participants with no recorded {study.attribute(attribute).display.lower()}"
+    return f"the {level} group"
+
+
 def key_findings(study: Study, results: StudyResults) -> list[str]:
-    """Sentences a researcher could paste: most and least voiced themes, largest differences."""
+    """Sentences a researcher could paste: most and least voiced themes, largest differences.
+
+    Each sentence starts with the theme's own label (never re-cased) and carries x/n, the
+    percentage and its interval; differences carry both groups' x/n, the interval and the
+    adjusted p-value, and say when the interval includes no difference.
+    """
     themes = _themes(results).filter(pl.col("participants").is_not_null())
     sentences: list[str] = []
     if themes.height:
@@ -217,15 +232,22 @@ def key_findings(study: Study, results: StudyResults) -> list[str]:
         top = ranked.head(min(3, ranked.height)).to_dicts()
         first = top[0]
         sentences.append(
-            f"The most often voiced theme was {first['label'].lower()}: {_voiced(first, study)}."
+            f"{first['label']} was the most often voiced theme: {_voiced(first, study)}."
         )
         for row in top[1:]:
             sentences.append(f"{row['label']} was voiced by {_voiced(row, study)}.")
         if ranked.height > 3:
             least = ranked.tail(1).to_dicts()[0]
-            sentences.append(
-                f"The least often voiced theme was {least['label'].lower()}: {_voiced(least, study)}."
-            )
+            if least["participants"] == 0:
+                sentences.append(
+                    f"{least['label']} was voiced by no participant (0 of {least['denominator']}; "
+                    f"{_ci_text(study)} {tables.ci(least['ci_lower'], least['ci_upper'])}): "
+                    "not mentioned, which is not the same as not experienced."
+                )
+            else:
+                sentences.append(
+                    f"{least['label']} was the least often voiced theme: {_voiced(least, study)}."
+                )
     if results.differences is not None and results.differences.height:
         diffs = results.differences.filter(
             pl.col("difference").is_not_null() & (pl.col("depth") == results.theme_depth)
@@ -233,21 +255,42 @@ def key_findings(study: Study, results: StudyResults) -> list[str]:
         if diffs.height:
             biggest = (
                 diffs.with_columns(pl.col("difference").abs().alias("_abs"))
-                .sort("_abs", descending=True)
+                .sort("_abs", descending=True, maintain_order=True)
                 .head(2)
             )
             for row in biggest.to_dicts():
                 attribute = study.attribute(row["stratum_variable"]).display.lower()
+                includes_zero = (
+                    row["ci_lower"] is not None
+                    and row["ci_upper"] is not None
+                    and row["ci_lower"] <= 0 <= row["ci_upper"]
+                )
+                reading = (
+                    "its interval includes zero" if includes_zero else "its interval excludes zero"
+                )
                 sentences.append(
-                    f"By {attribute}, {row['label'].lower()} was voiced by "
-                    f"{row['participants_level']}/{row['denominator_level']} ({row['level']}) against "
-                    f"{row['participants_reference']}/{row['denominator_reference']} ({row['reference']}): a difference of "
-                    f"{tables.points(row['difference'])} percentage points ({_ci_text(study)} "
-                    f"{tables.points_ci(row['ci_lower'], row['ci_upper'])}; adjusted p = {tables.pvalue(row['p_adjusted'])})."
+                    f"{row['label']} differed most by {attribute}: voiced by "
+                    f"{row['participants_level']}/{row['denominator_level']} in "
+                    f"{_level_phrase(study, row['stratum_variable'], row['level'])} against "
+                    f"{row['participants_reference']}/{row['denominator_reference']} in "
+                    f"{_level_phrase(study, row['stratum_variable'], row['reference'])}, "
+                    f"a difference of {tables.points(row['difference'])} percentage points "
+                    f"({_ci_text(study)} {tables.points_ci(row['ci_lower'], row['ci_upper'])}; "
+                    f"adjusted p = {tables.pvalue(row['p_adjusted'])}); {reading}."
                 )
     if not sentences:
         sentences.append("No theme could be reported (no codings, or every count is suppressed).")
     return sentences
+
+
+def honest_reading(study: Study) -> str:
+    """The one-sentence caution printed under the key findings."""
+    return (
+        f"These are counts in a purposive sample of {study.n_participants} interviewed "
+        "participants, not estimates for everyone with "
+        f"{study.manifest.study.condition.name}: read the intervals as the uncertainty "
+        "within this sample, and a theme not voiced as not mentioned, not as absent."
+    )
 
 
 # --- sections -----------------------------------------------------------------------------
@@ -437,7 +480,7 @@ def _saturation_section(study: Study, results: StudyResults) -> Section | None:
         "saturation",
         "Saturation",
         (
-            Paragraph(sat.statement),
+            Paragraph(tables.heading(sat.statement)),
             Note(
                 f"Method: Guest, Namey and Chen (2020), base size {sat.base}, run length {sat.run}, "
                 f"new-information threshold {100 * sat.threshold:g}%. {order}"
@@ -574,9 +617,16 @@ def methods_text(study: Study, results: StudyResults) -> list[str]:
         if settings.min_cell > 1
         else "No small-cell suppression was applied (min_cell = 0)."
     )
+    rules = results.redactions["rule"].to_list() if results.redactions.height else []
+    redaction = (
+        f"quotations pass through redaction rules ({', '.join(rules)}), which replaced "
+        f"{int(results.redactions['redactions'].sum())} passage(s)"
+        if rules
+        else "no quotation redaction rules were configured"
+    )
     text.append(
-        f"Participants appear under pseudonyms (P01, P02, … in a stable order); quotations pass "
-        f"through redaction rules for names, dates and places. {privacy} Analysis and report: "
+        f"Participants appear under pseudonyms (P01, P02, … in a stable order); {redaction}. "
+        f"{privacy} Analysis and report: "
         f"raremix {__version__} (Python {platform.python_version()}, polars {pl.__version__})."
     )
     return text
@@ -721,7 +771,11 @@ def build_study_report(
     if study.manifest.study.description:
         intro.append(Paragraph(study.manifest.study.description))
     sections: list[Section | None] = [
-        Section("summary", "Key findings", (*intro, Bullets(tuple(key_findings(study, results))))),
+        Section(
+            "summary",
+            "Key findings",
+            (*intro, Bullets(tuple(key_findings(study, results))), Note(honest_reading(study))),
+        ),
         _cohort_section(study),
         _prevalence_section(study, results),
         _differences_section(study, results),

@@ -68,6 +68,11 @@ def number(value: float | None, *, digits: int = 1) -> str:
     return f"{value:.{digits}f}"
 
 
+def heading(text: str) -> str:
+    """``sex`` → ``Sex``: a row heading starts with a capital, the rest is left as written."""
+    return text[:1].upper() + text[1:]
+
+
 def ci_label(method: str, level: float) -> str:
     """``95% CI`` for the column headers."""
     return f"{100 * level:g}% CI"
@@ -133,7 +138,7 @@ def cohort_table(
     for attr, spec in attributes.items():
         if attr not in participants.columns:
             continue
-        rows.append((spec.display, *("" for _ in groups)))
+        rows.append((heading(spec.display), *("" for _ in groups)))
         indent.append(0)
         if spec.type == "categorical":
             levels = list(
