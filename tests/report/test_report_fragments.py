@@ -27,8 +27,10 @@ def test_pipe_table_snapshot() -> None:
     )
     lines = pipe_table(table).split("\n")
     assert lines[0].rstrip() == "| Theme | x/n |"
-    # Dashes in proportion to the longest cells (16 and 5 characters): 69 and 21 of 90.
-    assert lines[1] == "|:" + "-" * 69 + "-|-" + "-" * 21 + ":|"
+    # Dashes in proportion to the widths: the longest first cell (16 characters with its
+    # indent) against the header word "x/n" plus 3 and 3 characters of air for a number
+    # column (9): 58 and 32 of 90.
+    assert lines[1] == "|:" + "-" * 58 + "-|-" + "-" * 32 + ":|"
     assert lines[2] == "| Pain | 13/15 |"
     assert lines[3] == f"| {NBSP * 3}Severe \\*pain\\* | 12/15 |"
 
@@ -66,9 +68,11 @@ def test_banner_and_title_block_snapshot() -> None:
     )
     assert "synthetic: true\n" in qmd
     assert (
-        '::: {.content-visible when-format="html"}\n::: {.synthetic-banner}\nSYNTHETIC DATA: invented.\n:::\n:::'
+        '::: {.content-visible when-format="html"}\n::: {.synthetic-banner}\nSYNTHETIC DATA: invented.\n:::'
         in qmd
     )
+    assert '<div class="synthetic-ribbon" aria-hidden="true">SYNTHETIC DATA</div>' in qmd
+    assert '::: {custom-style="Synthetic Banner"}\nSYNTHETIC DATA: invented.\n:::' in qmd
     assert '#text(weight: "bold", fill: rgb("#8a3100"))[SYNTHETIC DATA: invented.]' in qmd
     assert "## Key findings {#summary}" in qmd
 

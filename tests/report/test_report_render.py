@@ -234,7 +234,7 @@ def test_cli_report_html(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert f"html: {out / 'report.html'}" in result.output
-    assert (out / "report.qmd").read_text(encoding="utf-8").count("```{=html}") == 4
+    assert (out / "report.qmd").read_text(encoding="utf-8").count("::: {.figure #fig-") == 4
 
 
 def test_cli_compare_html(tmp_path: Path) -> None:

@@ -105,6 +105,8 @@ def pipe_table(table: Table) -> str:
             max(
                 [
                     len(table.columns[j]) * 0.7,
+                    # A header word never breaks: give the column at least its longest word.
+                    float(max((len(w) for w in table.columns[j].split()), default=0) + 3),
                     *(
                         float(len(row[j]) + 3 * (table.indent[i] if table.indent and j == 0 else 0))
                         for i, row in enumerate(table.rows)
@@ -114,7 +116,8 @@ def pipe_table(table: Table) -> str:
             )
             for j in range(len(table.columns))
         ]
-        weights = [max(4.0, min(w, 60.0)) for w in weights]
+        # Number columns get three characters of air, so Word's cell padding never wraps them.
+        weights = [max(4.0, min(w if j == 0 else w + 3, 60.0)) for j, w in enumerate(weights)]
     total = sum(weights)
     dashes = [max(3, round(90 * w / total)) for w in weights]
     rule = (
@@ -207,7 +210,8 @@ def _block(block: Block) -> str:
     if isinstance(block, Note):
         return fill("partials/note.md", text=escape(block.text))
     if isinstance(block, Bullets):
-        return "".join(fill("partials/bullet.md", text=escape(item)) for item in block.items)
+        # A loose list (blank lines between items): body-size text in Word, not "Compact".
+        return "\n".join(fill("partials/bullet.md", text=escape(item)) for item in block.items)
     if isinstance(block, Banner):
         return fill(
             "partials/banner.md", text=escape(block.text), typst_text=escape_typst(block.text)
@@ -222,7 +226,8 @@ def _block(block: Block) -> str:
             caption=escape(block.caption),
             # Tall figures are limited by the page height, not its width.
             print_size="height=20cm" if block.height > 1.25 * block.width else "width=100%",
-            docx_width="6.3in",
+            # Word (A4, 2 cm margins: a 17 × 25 cm text area): the same rule.
+            docx_size="height=22cm" if block.height > 1.3 * block.width else "width=17cm",
         )
     if isinstance(block, JointDisplay):
         rows = [

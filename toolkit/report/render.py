@@ -199,7 +199,7 @@ def _pandoc() -> str:
     raise EnvironmentProblem("pandoc is missing: pip install 'raremix[report]' (pypandoc-binary)")
 
 
-def _support_files(folder: Path) -> None:
+def _support_files(folder: Path, *, synthetic: bool) -> None:
     """``_raremix/``: the house style the .qmd names, for pandoc here and Quarto later."""
     import plotly
 
@@ -212,6 +212,9 @@ def _support_files(folder: Path) -> None:
     head = f'<style>\n{css}</style>\n<script type="text/javascript">{plotly_js}</script>\n'
     (support / "head.html").write_text(head, encoding="utf-8")
     shutil.copyfile(templates_dir() / "typst" / "raremix.typ", support / "raremix.typ")
+    # Word's house style; a synthetic report's carries a SYNTHETIC DATA page header.
+    reference = "reference-synthetic.docx" if synthetic else "reference.docx"
+    shutil.copyfile(templates_dir() / "docx" / reference, support / "reference.docx")
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
@@ -260,7 +263,21 @@ def _render_pandoc(folder: Path, formats: Sequence[str], timings: dict[str, floa
         )
     if "docx" in formats:
         jobs.append(
-            (_run([*common, "--to", "docx", "--output", "report.docx"], folder), "pandoc (DOCX)")
+            (
+                _run(
+                    [
+                        *common,
+                        "--to",
+                        "docx",
+                        "--reference-doc",
+                        "_raremix/reference.docx",
+                        "--output",
+                        "report.docx",
+                    ],
+                    folder,
+                ),
+                "pandoc (DOCX)",
+            )
         )
     if "pdf" in formats:
         jobs.append(
@@ -362,7 +379,7 @@ def render_report(
         started = time.perf_counter()
         for name, frame in report.results.items():
             (staging / f"{name}.csv").write_bytes(frame_to_csv(frame))
-        _support_files(staging)
+        _support_files(staging, synthetic=report.synthetic)
         (staging / "report.qmd").write_text(write_qmd(report), encoding="utf-8")
         timings["qmd"] = time.perf_counter() - started
 
