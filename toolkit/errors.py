@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+# Every character str.splitlines() breaks on, shown escaped.
+_LINE_BREAKS = {ord(c): ascii(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -38,8 +41,11 @@ class Problem:
         if self.line is not None:
             where += f":{self.line}"
         if self.column is not None:
-            return f"{where}: column '{self.column}': {self.message}"
-        return f"{where}: {self.message}"
+            text = f"{where}: column '{self.column}': {self.message}"
+        else:
+            text = f"{where}: {self.message}"
+        # One problem, one line: values quoted from the input may hold line breaks.
+        return text.translate(_LINE_BREAKS)
 
 
 class ToolkitError(Exception):

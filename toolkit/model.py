@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from toolkit.errors import Problem, raise_if
+from toolkit.errors import InputError, Problem, raise_if
 from toolkit.manifest import Manifest
 
 ROW = "_row"
@@ -131,6 +131,17 @@ class Study:
             raise UsageError(
                 f"unknown attribute '{name}' in study '{self.id}'; known attributes: {known}"
             ) from None
+
+    def require_codes(self) -> None:
+        """Raise InputError when the study has no codes at all (nothing to analyse yet)."""
+        if self.codebook.height == 0:
+            raise InputError(
+                Problem(
+                    self.files.get("codings", "codings"),
+                    "there are no codes to analyse: the codings are empty and no codebook is "
+                    "named; add coded segments (participant_id, code_id), then run this again",
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -739,8 +750,19 @@ def build_study(
     )
     if codings is not None and codebook is None and not has_codebook:
         codebook = _codebook_from_codings(codings)
+        if codings.height:
+            warnings.append(
+                "no codebook given: a flat codebook was made from the codes used in the codings"
+            )
+        else:
+            warnings.append(
+                f"{files['codings']} has no codings and no codebook is named, so there are no "
+                "themes to count yet: every analysis will be empty until you add coded segments"
+            )
+    elif codings is not None and codings.height == 0:
         warnings.append(
-            "no codebook given: a flat codebook was made from the codes used in the codings"
+            f"{files['codings']} has no codings: every theme's prevalence is 0 until you add "
+            "coded segments"
         )
     coder = manifest.analysis.coder
     if coder is not None and codings is not None:
@@ -753,6 +775,13 @@ def build_study(
                     f"{'the coders ' + ', '.join(coders) if coders else 'no coder (no coder column)'}",
                 )
             )
+    from toolkit.privacy import redaction_rules
+
+    try:
+        redaction_rules(manifest.privacy.redact)
+    except InputError as error:
+        for problem in error.problems:
+            out.add(problem)
     raise_if(out.problems)
     assert participants is not None and codebook is not None and codings is not None
     return Study(

@@ -109,7 +109,13 @@ def _diagnose_text(text: str, delimiter: str, display: str, reason: str) -> Inpu
                 if len(problems) >= 20:
                     break
     except csv.Error as error:
-        problems.append(Problem(display, f"cannot read this row: {error}", line=row + 1))
+        reason = str(error)
+        if "end of data" in reason or "EOF" in reason:
+            reason = (
+                'a double quote (") opens a quoted value here that never closes; '
+                "close the quote or remove it"
+            )
+        problems.append(Problem(display, f"cannot read this row: {reason}", line=row + 1))
     if not problems:
         problems.append(Problem(display, f"cannot read the file as a table: {reason}"))
     return InputError(problems)
@@ -117,6 +123,8 @@ def _diagnose_text(text: str, delimiter: str, display: str, reason: str) -> Inpu
 
 def _read_text(path: Path, display: str, default_delimiter: str) -> pl.DataFrame:
     text = decode_text(path.read_bytes(), display)
+    # Old Mac files end lines with a bare CR, which neither reader takes as a line end.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise InputError(Problem(display, "the file is empty; it needs a header row and data rows"))
     first_line = text.split("\n", 1)[0].rstrip("\r")
@@ -162,7 +170,7 @@ def _read_excel(path: Path, display: str) -> pl.DataFrame:
         raise InputError(
             Problem(
                 display,
-                f"cannot read the spreadsheet ({type(error).__name__}: {error}); "
+                f"cannot read the spreadsheet ({type(error).__name__}: {' '.join(str(error).split())}); "
                 "open it in a spreadsheet program and save it again as .xlsx or CSV UTF-8",
             )
         ) from None
