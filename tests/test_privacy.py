@@ -8,9 +8,11 @@ value by the shown counts, the sums they must satisfy, and non-negativity.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -694,3 +696,42 @@ def test_cli_validate_explain(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(folder), "--explain"])
     assert result.exit_code == 0, result.output
     assert "accounted for" in result.stdout and "left out" in result.stdout
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_prevalence_outputs_hold_no_small_count(
+    calciphylaxis: Path, tmp_path: Path, k: int
+) -> None:
+    """raremix prevalence (CSV and JSON) of the bundled SYNTHETIC study with min_cell k."""
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    folder = tmp_path / "study"
+    shutil.copytree(calciphylaxis, folder)
+    manifest = (folder / "study.yml").read_text(encoding="utf-8")
+    (folder / "study.yml").write_text(
+        re.sub(r"min_cell: \d+", f"min_cell: {k}", manifest), encoding="utf-8"
+    )
+    runner = CliRunner()
+    args = ["prevalence", str(folder), "--by", "disease_status", "--by", "sex", "--by", "age"]
+    csv_result = runner.invoke(main, [*args, "--format", "csv"])
+    assert csv_result.exit_code == 0, csv_result.output
+    frame = pl.read_csv(io.StringIO(csv_result.stdout))
+    json_result = runner.invoke(main, [*args, "--format", "json"])
+    rows = pl.DataFrame(json.loads(json_result.stdout)["rows"])
+    for shown in (frame, rows):
+        assert shown["suppressed"].any()
+        for column in ("participants", "denominator", "segments"):
+            assert not [v for v in shown[column].drop_nulls().to_list() if 1 <= v < k], column
+        visible = shown.filter(pl.col("prevalence").is_not_null())
+        assert (
+            visible["participants"].null_count() == 0 and visible["denominator"].null_count() == 0
+        )
+    # and the same frame, unsuppressed, had small counts to hide
+    (folder / "study.yml").write_text(
+        re.sub(r"min_cell: \d+", "min_cell: 0", manifest), encoding="utf-8"
+    )
+    raw = pl.read_csv(io.StringIO(runner.invoke(main, [*args, "--format", "csv"]).stdout))
+    assert raw.filter((pl.col("participants") >= 1) & (pl.col("participants") < k)).height > 0
+    assert raw.height == frame.height
