@@ -253,3 +253,32 @@ def test_agreement_without_coders(plain_study: Path, tmp_path: Path) -> None:
         "found no coder"
     )
     assert not target.exists() and out == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["prevalence"],
+        ["differences", "--by", "sex"],
+        ["cooccurrence"],
+        ["saturation"],
+    ],
+)
+def test_a_study_with_no_codes_is_a_clear_error(tmp_path: Path, command: list[str]) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "participants.csv").write_text("participant_id,sex\nP1,F\nP2,M\nP3,F\n")
+    (folder / "codings.csv").write_text("participant_id,code_id\n")
+    (folder / "study.yml").write_text(
+        "study: {id: synthetic-empty, title: Synthetic empty, condition: {name: Test}, synthetic: true}\n"
+        "inputs: {participants: participants.csv, codings: codings.csv}\n"
+    )
+    result = CliRunner().invoke(main, [command[0], str(folder), *command[1:]])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("Error: codings.csv: there are no codes to analyse")
+    assert result.stdout == ""
+    # validate accepts the folder (participants first, codings later) but says so.
+    result = CliRunner().invoke(main, ["validate", str(folder)])
+    assert result.exit_code == 0
+    assert "Warning: codings.csv has no codings and no codebook is named" in result.stderr

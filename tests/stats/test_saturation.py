@@ -180,3 +180,19 @@ def test_curve_is_non_decreasing_and_ends_at_the_themes_used(
     voiced = prevalence(study).filter(pl.col("participants") > 0).height
     assert cumulative[-1] == result.themes_total == voiced
     assert sum(result.curve["new_themes"].to_list()) == voiced
+
+
+def test_a_study_with_no_coding_is_not_called_saturated() -> None:
+    # Eight interviews and a codebook, but nobody coded yet: "nothing new" is not saturation.
+    from toolkit.testing import make_study
+
+    study = make_study(
+        {"participant_id": [f"P{i}" for i in range(1, 9)]},
+        {"code_id": ["a"], "label": ["A"], "parent_id": [None]},
+        {"participant_id": [], "code_id": []},
+    )
+    result = saturation(study)
+    assert result.point is None
+    assert result.statement.startswith("not assessable: no theme was coded in any of the 8")
+    assert result.curve["meets_threshold"].null_count() == 8
+    assert result.curve["cumulative_themes"].to_list() == [0] * 8

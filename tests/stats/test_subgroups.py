@@ -242,3 +242,17 @@ def test_min_cell_blanks_small_cells_consistently_with_prevalence(tmp_path: Path
         assert hidden[column].null_count() == hidden.height
     # Group C has n = 2: every one of its comparisons is hidden.
     assert frame.filter(pl.col("level") == "C")["suppressed"].all()
+
+
+def test_a_study_with_no_codes_gives_an_empty_comparison(tmp_path: Path) -> None:
+    # No codebook named and no codings: the flat codebook is empty; nothing to compare, no crash.
+    (tmp_path / "participants.csv").write_text("participant_id,sex\nP1,F\nP2,M\nP3,F\n")
+    (tmp_path / "codings.csv").write_text("participant_id,code_id\n")
+    (tmp_path / "study.yml").write_text(
+        "study: {id: synthetic-empty, title: Synthetic empty, condition: {name: Test}, synthetic: true}\n"
+        "inputs: {participants: participants.csv, codings: codings.csv}\n"
+    )
+    study = load_study(tmp_path)
+    assert study.codebook.height == 0
+    frame = differences(study, by="sex")
+    assert frame.height == 0 and frame.columns == list(COLUMNS)

@@ -252,6 +252,7 @@ def differences(
     from toolkit.stats.subgroups import differences as compute
 
     loaded = load_study(study)
+    loaded.require_codes()
     frame = compute(loaded, by=by, method=method, level=ci_level)
     _emit(
         loaded,
@@ -304,6 +305,7 @@ def cooccurrence(
     from toolkit.stats.cooccurrence import participant_cooccurrence, segment_cooccurrence
 
     loaded = load_study(study)
+    loaded.require_codes()
     compute = participant_cooccurrence if unit == "participant" else segment_cooccurrence
     frame = compute(loaded, depth=depth)
     _emit(
@@ -372,6 +374,7 @@ def saturation(
     from toolkit.stats.saturation import saturation as compute
 
     loaded = load_study(study)
+    loaded.require_codes()
     result = compute(loaded, base=base, run=run, threshold=threshold, depth=depth)
     extra = {
         "statement": result.statement,

@@ -85,6 +85,7 @@ def prevalence(
     from toolkit.terminal import prevalence_table
 
     loaded = load_study(study)
+    loaded.require_codes()
     frame = compute(loaded, by=by, method=ci_method, level=ci_level, coder=coder)
     chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
     table = prevalence_table(loaded, frame) if chosen == "table" else None

@@ -278,7 +278,12 @@ def saturation(
         },
     )
     settings_text = f"base {base}, run {run}, ≤{_percent(threshold)} new information"
-    if point is not None:
+    if not seen:
+        # Nothing new after nothing at all is not saturation: there are no themes yet.
+        point = None
+        curve = curve.with_columns(pl.lit(None, dtype=pl.Boolean).alias("meets_threshold"))
+        statement = f"not assessable: no theme was coded in any of the {total} interview(s) ({settings_text})"
+    elif point is not None:
         statement = (
             f"saturation at n = {point} ({settings_text}; "
             f"confirmed by interviews {point + 1}–{point + run})"

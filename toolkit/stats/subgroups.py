@@ -273,7 +273,7 @@ def _compare(
     notes: list[str | None] = [note] * size
     cautions: list[str | None] = [None] * size
     small: list[bool | None] = [None] * size
-    if n1[0] > 0:  # every node of one level shares its n
+    if size and n1[0] > 0:  # every node of one level shares its n
         p1 = x1 / n1
         difference = p1 - p2
         lower, upper = difference_ci(x1, n1, x2, n2, method=method, level=level)
