@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from toolkit.errors import ImplementationError
-from toolkit.stats.rollup import rolled_up_counts, rollup_order
+from toolkit.stats.rollup import reach_counts, rolled_up_counts, rollup_order
 
 
 def brute_force(
@@ -106,3 +106,70 @@ def test_levels_out_of_range_are_refused() -> None:
             n_participants=1,
             groupings=[(np.array([2]), 2)],
         )
+
+
+@st.composite
+def reaches(draw: st.DrawFn) -> tuple[list[int], list[int], list[tuple[int, int]], int, int, int]:
+    n_nodes = draw(st.integers(1, 10))
+    n_targets = draw(st.integers(1, 6))
+    n_participants = draw(st.integers(1, 12))
+    n_codings = draw(st.integers(0, 50))
+    participant = draw(
+        st.lists(st.integers(0, n_participants - 1), min_size=n_codings, max_size=n_codings)
+    )
+    node = draw(st.lists(st.integers(0, n_nodes - 1), min_size=n_codings, max_size=n_codings))
+    pairs = draw(
+        st.lists(st.tuples(st.integers(0, n_nodes - 1), st.integers(0, n_targets - 1)), max_size=30)
+    )
+    return participant, node, pairs, n_nodes, n_targets, n_participants
+
+
+@given(reaches(), st.sampled_from([1, 9, 1 << 26]))
+def test_reach_counts_match_sets(
+    case: tuple[list[int], list[int], list[tuple[int, int]], int, int, int], block_cells: int
+) -> None:
+    participant, node, pairs, n_nodes, n_targets, n_participants = case
+    people, segments = reach_counts(
+        np.array(participant, dtype=np.int64),
+        np.array(node, dtype=np.int64),
+        reach_node=np.array([a for a, _ in pairs], dtype=np.int64),
+        reach_target=np.array([t for _, t in pairs], dtype=np.int64),  # duplicates allowed
+        n_nodes=n_nodes,
+        n_targets=n_targets,
+        n_participants=n_participants,
+        block_cells=block_cells,
+    )
+    reach = set(pairs)
+    for target in range(n_targets):
+        hits = [i for i, c in enumerate(node) if (c, target) in reach]
+        assert segments[target] == len(hits)
+        assert people[target] == len({participant[i] for i in hits})
+
+
+def test_reach_over_a_closure_is_the_tree_roll_up() -> None:
+    parent = np.array([-1, 0, 1, 0, -1, 4])
+    participant = np.array([0, 0, 1, 2, 2, 3])
+    node = np.array([2, 2, 1, 3, 5, 5])
+    closure = [(c, a) for c in range(6) for a in range(6) if _is_ancestor(parent, a, c)]
+    people, segments = reach_counts(
+        participant,
+        node,
+        reach_node=np.array([c for c, _ in closure]),
+        reach_target=np.array([a for _, a in closure]),
+        n_nodes=6,
+        n_targets=6,
+        n_participants=5,
+    )
+    (tree,) = rolled_up_counts(
+        participant, node, parent=parent, n_participants=5, groupings=[(np.zeros(5, int), 1)]
+    )
+    assert people.tolist() == tree.participants[:, 0].tolist()
+    assert segments.tolist() == tree.segments[:, 0].tolist()
+
+
+def _is_ancestor(parent: np.ndarray, ancestor: int, node: int) -> bool:
+    while node >= 0:
+        if node == ancestor:
+            return True
+        node = int(parent[node])
+    return False

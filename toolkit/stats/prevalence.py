@@ -18,7 +18,7 @@ import polars as pl
 from toolkit.model import CODE_ID, PARTICIPANT_ID, Study
 from toolkit.stats.hierarchy import closure, tree_order
 from toolkit.stats.intervals import METHODS, check_level, proportion_limits
-from toolkit.stats.rollup import NodeCounts, rolled_up_counts
+from toolkit.stats.rollup import NodeCounts, positions, rolled_up_counts
 from toolkit.stats.strata import stratum_frame
 
 COLUMNS = (
@@ -81,11 +81,6 @@ def _with_intervals(
     return frame.with_columns(pl.lit(False).alias("suppressed"))
 
 
-def _positions(values: pl.Series, categories: Sequence[str]) -> np.ndarray:
-    """Position of each value in ``categories`` (unique, containing every value)."""
-    return values.cast(pl.Enum(list(categories))).to_physical().to_numpy().astype(np.int64)
-
-
 def _node_counts(
     study: Study, *, coder: str | None, groupings: Sequence[tuple[np.ndarray, int]]
 ) -> list[NodeCounts]:
@@ -95,8 +90,8 @@ def _node_counts(
         codings = codings.filter(pl.col("coder") == coder)
     code_ids = study.codebook[CODE_ID].to_list()
     # Strings become positions once (a hash lookup per coding); the counting works on integers.
-    participant = _positions(codings[PARTICIPANT_ID], study.participants[PARTICIPANT_ID].to_list())
-    node = _positions(codings[CODE_ID], code_ids)
+    participant = positions(codings[PARTICIPANT_ID], study.participants[PARTICIPANT_ID].to_list())
+    node = positions(codings[CODE_ID], code_ids)
     parent = (
         study.codebook["parent_id"]
         .cast(pl.Enum(code_ids))
@@ -157,12 +152,12 @@ def prevalence(
     level_lists: list[list[str]] = [[]]
     for attribute in by:
         strata, levels = stratum_frame(study, attribute)
-        groupings.append((_positions(strata["stratum_value"], levels), len(levels)))
+        groupings.append((positions(strata["stratum_value"], levels), len(levels)))
         level_lists.append(levels)
     counts = _node_counts(study, coder=coder, groupings=groupings)
 
     # Rows: nodes in codebook preorder overall, then per attribute level by level.
-    node_position = _positions(nodes[CODE_ID], study.codebook[CODE_ID].to_list())
+    node_position = positions(nodes[CODE_ID], study.codebook[CODE_ID].to_list())
     n_nodes = nodes.height
     parts = []
     for position, (levels, count) in enumerate(zip(level_lists, counts, strict=True)):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from toolkit.errors import ImplementationError
 
@@ -45,6 +46,15 @@ class NodeCounts:
     participants: IntArray
     segments: IntArray
     denominators: IntArray
+
+
+def positions(values: pl.Series, categories: Sequence[str]) -> IntArray:
+    """Position of each of ``values`` in ``categories`` (unique strings holding every value).
+
+    One hashed lookup per value (a cast to ``pl.Enum``), so millions of string ids become
+    integers the counting can index with.
+    """
+    return values.cast(pl.Enum(list(categories))).to_physical().to_numpy().astype(np.int64)
 
 
 def rollup_order(parent: npt.NDArray[np.integer]) -> IntArray:
@@ -155,3 +165,65 @@ def rolled_up_counts(
             for level in range(width):
                 counts[:, level] += np.count_nonzero(voiced[:, block_levels == level], axis=1)
     return results
+
+
+def reach_counts(
+    participant: npt.NDArray[np.integer],
+    node: npt.NDArray[np.integer],
+    *,
+    reach_node: npt.NDArray[np.integer],
+    reach_target: npt.NDArray[np.integer],
+    n_nodes: int,
+    n_targets: int,
+    n_participants: int,
+    block_cells: int = BLOCK_CELLS,
+) -> tuple[IntArray, IntArray]:
+    """Participants and codings per target, where codings reach targets through their node.
+
+    The general form of the roll-up for cross-study themes: a coding on ``node`` counts for
+    every target ``t`` with a pair ``(node, t)`` in the reach relation (for example each
+    shared theme that a code or one of its ancestors is mapped to by a crosswalk).
+
+    Args:
+        participant: for each coding, its participant's position.
+        node: for each coding, its node's position (0 .. n_nodes-1).
+        reach_node: with ``reach_target``, the distinct ``(node, target)`` pairs.
+        reach_target: target positions (0 .. n_targets-1).
+        n_nodes: number of nodes.
+        n_targets: number of targets.
+        n_participants: number of participants.
+        block_cells: largest participants × reach-pairs matrix built at once (bytes).
+
+    Returns:
+        ``(participants, segments)``, each of shape (n_targets,): distinct participants with
+        a coding reaching the target, and codings reaching it.
+    """
+    participant = np.asarray(participant, dtype=np.int64)
+    node = np.asarray(node, dtype=np.int64)
+    reach_node = np.asarray(reach_node, dtype=np.int64)
+    reach_target = np.asarray(reach_target, dtype=np.int64)
+    if reach_node.shape != reach_target.shape:
+        raise ImplementationError("reach_node and reach_target must pair up")
+    pairs = np.unique(reach_node * max(n_targets, 1) + reach_target)
+    reach_node, reach_target = pairs // max(n_targets, 1), pairs % max(n_targets, 1)
+    by_target = np.argsort(reach_target, kind="stable")
+    reach_node, reach_target = reach_node[by_target], reach_target[by_target]
+
+    per_node = np.bincount(node, minlength=n_nodes)
+    segments = np.bincount(reach_target, weights=per_node[reach_node], minlength=n_targets)
+    people = np.zeros(n_targets, dtype=np.int64)
+    if reach_node.size == 0:
+        return people, segments.astype(np.int64)
+    targets, starts = np.unique(reach_target, return_index=True)
+    block = max(1, block_cells // reach_node.size)
+    by_participant = np.argsort(participant, kind="stable")
+    sorted_participant, sorted_node = participant[by_participant], node[by_participant]
+    for lo in range(0, n_participants, block):
+        hi = min(lo + block, n_participants)
+        first, last = np.searchsorted(sorted_participant, [lo, hi])
+        voiced = np.zeros((n_nodes, hi - lo), dtype=bool)
+        voiced[sorted_node[first:last], sorted_participant[first:last] - lo] = True
+        # OR together the rows of the nodes reaching each target, then count participants.
+        reached = np.logical_or.reduceat(voiced[reach_node], starts, axis=0)
+        people[targets] += np.count_nonzero(reached, axis=1)
+    return people, segments.astype(np.int64)
