@@ -35,6 +35,7 @@ from toolkit.stats.differences import DIFFERENCE_METHODS, difference_ci
 from toolkit.stats.hierarchy import closure, tree_order
 from toolkit.stats.intervals import METHODS, check_level, proportion_limits
 from toolkit.stats.meta import METHOD_NAMES, _check_method, pool_frame
+from toolkit.stats.rollup import positions, reach_counts
 
 POOLED = "pooled"
 
@@ -300,17 +301,26 @@ def _counts(
         .select("ancestor_id", "theme")
         .unique()
     )
-    hits = (
-        _coded(study)
-        .join(code_pairs, on=CODE_ID)
-        .join(reach, on="ancestor_id")
-        .select("_segment", PARTICIPANT_ID, "theme")
-        .unique()
+    # A coding reaches a theme when its code, or one of the code's ancestors, is mapped to it.
+    # Counting on integer positions (toolkit.stats.rollup) instead of joining every coding
+    # to every ancestor and theme keeps 50 cohorts of 10^5 codings to about a second.
+    code_theme = code_pairs.join(reach, on="ancestor_id").select(CODE_ID, "theme").unique()
+    themes = code_theme["theme"].unique(maintain_order=True).to_list()
+    code_ids = study.codebook[CODE_ID].to_list()
+    coded = _coded(study)
+    people, segments = reach_counts(
+        positions(coded[PARTICIPANT_ID], study.participants[PARTICIPANT_ID].to_list()),
+        positions(coded[CODE_ID], code_ids),
+        reach_node=positions(code_theme[CODE_ID], code_ids),
+        reach_target=positions(code_theme["theme"], themes),
+        n_nodes=len(code_ids),
+        n_targets=len(themes),
+        n_participants=study.n_participants,
     )
-    counts = hits.group_by("theme").agg(
-        pl.col(PARTICIPANT_ID).n_unique().cast(pl.Int64).alias("participants"),
-        pl.col("_segment").n_unique().cast(pl.Int64).alias("segments"),
-    )
+    counts = pl.DataFrame(
+        {"theme": themes, "participants": people, "segments": segments},
+        schema={"theme": pl.String, "participants": pl.Int64, "segments": pl.Int64},
+    ).filter(pl.col("segments") > 0)
     codes = reach.group_by("theme").agg(
         pl.col("ancestor_id").unique().sort().str.join(", ").alias("codes")
     )
