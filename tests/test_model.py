@@ -146,3 +146,33 @@ def test_enum_attribute_keeps_its_category_order_when_no_levels_are_declared() -
         "Sometimes",
         "Never",
     )
+
+
+def test_manifest_problems_name_the_line_and_the_value(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from toolkit.manifest import read_manifest
+
+    path = tmp_path / "study.yml"
+    path.write_text(
+        "study:\n"
+        "  id: s\n"
+        "  title: t\n"
+        "  condition: {name: c}\n"
+        "  colour: red\n"
+        "inputs: {participants: p.csv, codings: c.csv}\n"
+        "analysis:\n"
+        "  ci: {method: wilsonn, level: 95}\n"
+        "  min_cell: lots\n"
+    )
+    with pytest.raises(InputError) as caught:
+        read_manifest(path)
+    lines = caught.value.lines()
+    assert lines[0].startswith("study.yml:5: unknown key 'colour' under study")
+    assert any(
+        line.startswith("study.yml:8: analysis.ci.method:") and "(found 'wilsonn')" in line
+        for line in lines
+    )
+    assert any(
+        line.startswith("study.yml:8: analysis.ci.level:") and "(found 95)" in line
+        for line in lines
+    )
+    assert any(line.startswith("study.yml:9: analysis.min_cell:") for line in lines)

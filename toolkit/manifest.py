@@ -170,7 +170,42 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
-def _problems_from(error: ValidationError, file: str) -> list[Problem]:
+def yaml_lines(text: str) -> dict[tuple[str, ...], int]:
+    """1-based line of every mapping key in a YAML document, by its key path."""
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = (*path, str(key.value))
+                lines[child] = key.start_mark.line + 1
+                walk(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, value in enumerate(node.value):
+                lines[(*path, str(index))] = value.start_mark.line + 1
+                walk(value, (*path, str(index)))
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _line_of(loc: tuple[int | str, ...], lines: dict[tuple[str, ...], int]) -> int | None:
+    path = tuple(str(part) for part in loc)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def _problems_from(
+    error: ValidationError, file: str, lines: dict[tuple[str, ...], int] | None = None
+) -> list[Problem]:
     problems = []
     for item in error.errors():
         loc = tuple(item["loc"])
@@ -178,16 +213,24 @@ def _problems_from(error: ValidationError, file: str) -> list[Problem]:
         kind = item["type"]
         if kind == "extra_forbidden":
             parent = _key_path(loc[:-1])
-            message = f"unknown key '{loc[-1]}' under {parent}; check its spelling (see `raremix init` for a template)"
+            message = (
+                f"unknown key '{loc[-1]}' under {parent}; check its spelling "
+                "(see `raremix init` for a commented template)"
+            )
         elif kind == "missing":
             message = f"required key '{key}' is missing"
         else:
             message = f"{key}: {item['msg'].removeprefix('Value error, ')}"
-        problems.append(Problem(file=file, message=message))
+            given = item.get("input")
+            if isinstance(given, str | int | float | bool) and kind != "value_error":
+                message += f" (found {given!r})"
+        problems.append(Problem(file=file, message=message, line=_line_of(loc, lines or {})))
     return problems
 
 
-def parse_manifest(data: Any, *, file: str = "study.yml") -> Manifest:
+def parse_manifest(
+    data: Any, *, file: str = "study.yml", lines: dict[tuple[str, ...], int] | None = None
+) -> Manifest:
     """Validate an already-parsed YAML document as a study manifest.
 
     Raises:
@@ -200,7 +243,7 @@ def parse_manifest(data: Any, *, file: str = "study.yml") -> Manifest:
     try:
         return Manifest.model_validate(data)
     except ValidationError as error:
-        raise InputError(_problems_from(error, file)) from None
+        raise InputError(_problems_from(error, file, lines)) from None
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -230,4 +273,4 @@ def read_manifest(path: Path) -> Manifest:
         line = mark.line + 1 if mark is not None else None
         reason = getattr(error, "problem", None) or str(error)
         raise InputError(Problem(name, f"not valid YAML: {reason}", line=line)) from None
-    return parse_manifest(data, file=name)
+    return parse_manifest(data, file=name, lines=yaml_lines(text))
