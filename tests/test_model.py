@@ -148,7 +148,7 @@ def test_enum_attribute_keeps_its_category_order_when_no_levels_are_declared() -
     )
 
 
-def test_manifest_problems_name_the_line_and_the_value(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_manifest_problems_name_the_line_and_the_value(tmp_path: Path) -> None:
     from toolkit.manifest import read_manifest
 
     path = tmp_path / "study.yml"
