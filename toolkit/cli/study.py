@@ -80,13 +80,16 @@ def prevalence(
     """
     from toolkit.io.study import load_study
     from toolkit.output import emit_frame, infer_format
+    from toolkit.progress import progress
     from toolkit.stats.prevalence import prevalence as compute
     from toolkit.summary import result_meta
     from toolkit.terminal import prevalence_table
 
-    loaded = load_study(study)
+    with progress(f"Reading {study}"):
+        loaded = load_study(study)
     loaded.require_codes()
-    frame = compute(loaded, by=by, method=ci_method, level=ci_level, coder=coder)
+    with progress("Computing prevalence"):
+        frame = compute(loaded, by=by, method=ci_method, level=ci_level, coder=coder)
     chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
     table = prevalence_table(loaded, frame) if chosen == "table" else None
     emit_frame(frame, fmt=chosen, output=output, meta=result_meta(loaded), table=table)
