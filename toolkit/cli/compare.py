@@ -142,24 +142,31 @@ def compare(
     from toolkit.io.crosswalk import read_crosswalk, read_themes
     from toolkit.io.study import load_study
     from toolkit.output import emit_frame, infer_format
+    from toolkit.progress import progress
 
     if len(studies) < 2:
         raise UsageError("give at least two study folders to compare")
     if themes is not None and crosswalk is None:
         raise UsageError("--themes needs --crosswalk: the crosswalk maps codes to those themes")
     chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
-    loaded = [load_study(path) for path in studies]
+    loaded = []
+    with progress("Reading studies", total=len(studies)) as bar:
+        for path in studies:
+            bar.update(f"Reading {path}")
+            loaded.append(load_study(path))
+            bar.advance()
     mapping = read_crosswalk(crosswalk) if crosswalk is not None else None
     theme_table = read_themes(themes) if themes is not None else None
-    result = run_compare(
-        loaded,
-        crosswalk=mapping,
-        themes=theme_table,
-        method=ci_method,
-        level=ci_level,
-        pooling=pooling,
-        crosswalk_file=crosswalk.name if crosswalk is not None else "crosswalk.csv",
-    )
+    with progress("Comparing cohorts"):
+        result = run_compare(
+            loaded,
+            crosswalk=mapping,
+            themes=theme_table,
+            method=ci_method,
+            level=ci_level,
+            pooling=pooling,
+            crosswalk_file=crosswalk.name if crosswalk is not None else "crosswalk.csv",
+        )
     frames = {
         "prevalence": result.table(),
         "differences": result.differences,
