@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +70,25 @@ def test_display_is_released_after_an_error(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(ValueError, match="boom"), progress("Rendering", stream=FakeTerminal()):
         raise ValueError("boom")
     assert progress_module._active is None
+
+
+def _prevalence_stderr(study: Path, tmp_path: Path, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "prevalence", str(study), "-o", str(tmp_path / "p.csv")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+        timeout=120,
+    )
+    return done.stderr
+
+
+def test_commands_are_quiet_in_pipes_and_show_progress_on_a_terminal(
+    calciphylaxis: Path, tmp_path: Path
+) -> None:
+    quiet = _prevalence_stderr(calciphylaxis, tmp_path, RAREMIX_PROGRESS="")
+    assert "Computing prevalence" not in quiet and "\x1b[" not in quiet
+    # RAREMIX_PROGRESS=1 draws as a terminal would (stderr here is a pipe)
+    shown = _prevalence_stderr(calciphylaxis, tmp_path, RAREMIX_PROGRESS="1")
+    assert "Reading" in shown and "Computing prevalence" in shown
