@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -211,6 +212,7 @@ def machine() -> dict[str, str]:
         **versions,
         "raremix": f"{__version__} ({commit})",
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
 
 
@@ -234,7 +236,9 @@ def markdown(results: dict[str, object]) -> str:
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['os']}; "
         f"Python {m['python']}, polars {m['polars']}, pandas {m['pandas']}, "
-        f"statsmodels {m['statsmodels']}, numpy {m['numpy']}; raremix {m['raremix']}; {m['date']}.",
+        f"statsmodels {m['statsmodels']}, numpy {m['numpy']}; raremix {m['raremix']}; {m['date']}. "
+        f"Load average when the run ended (1/5/15 min): {m['load']}; other work on the machine "
+        "slows every tool alike, so compare the ratios more than the seconds.",
         "",
         "Tools: **floor** = polars alone counting distinct (participant, code) pairs in the "
         "codings Parquet; **raremix** = `raremix prevalence STUDY --by sex --by status --format "
@@ -286,23 +290,42 @@ def markdown(results: dict[str, object]) -> str:
     assert isinstance(startup, dict)
     lines += [
         "",
+        "Peak memory includes the Python interpreter and libraries (about 60-120 MiB before any "
+        "data), so the ratio to the input only means something at the larger sizes. "
+        "*Input in memory* is the polars in-memory size of the codings and participants tables, "
+        "all columns.",
+        "",
         f"Start-up: `raremix --help` takes {_fmt(startup.get('median_seconds'), '.3f')} s "
         f"(median of {len(startup.get('seconds') or [])} runs; target < 0.3 s).",
         "",
         "## Cost against size",
         "",
-        "Microseconds per coded segment (flat = linear cost; small sizes are dominated by "
-        "start-up):",
+        "Seconds against segments, and the growth exponent from the previous size "
+        "(log ratio of seconds over log ratio of segments: 1.0 = linear, below 1 = fixed "
+        "start-up costs still dominate, above 1 = worse than linear):",
         "",
         "| segments | floor | raremix | baseline | compare |",
         "|---:|---:|---:|---:|---:|",
     ]
+    previous: dict[str, float] = {}
+    previous_size = 0
     for row in rows:
         cells = []
         for tool in TOOLS:
             entry = row["tools"].get(tool) or {}
             value = entry.get("median_seconds")
-            cells.append(_fmt(value * 1e6 / row["segments"] if value else None, ".2f"))
+            if not isinstance(value, float):
+                cells.append("—")
+                continue
+            text = f"{value:.2f} s"
+            if tool in previous and previous_size:
+                exponent = math.log(value / previous[tool]) / math.log(
+                    row["segments"] / previous_size
+                )
+                text += f" (×{exponent:.2f})"
+            previous[tool] = value
+            cells.append(text)
+        previous_size = row["segments"]
         lines.append(f"| {row['segments']:,} | " + " | ".join(cells) + " |")
     errors = [
         f"- {size_label(row['segments'])} {tool}: {entry['error']}"
