@@ -65,15 +65,17 @@ def sniff_delimiter(header_line: str, default: str) -> str:
     return default
 
 
-def _check_header(header: list[str], display: str) -> None:
+def _check_header(
+    header: list[str], display: str, *, line: int = 1, positions: list[int] | None = None
+) -> None:
     problems = []
-    for position, name in enumerate(header, start=1):
+    for position, name in zip(positions or range(1, len(header) + 1), header, strict=True):
         if not name.strip():
             problems.append(
                 Problem(
                     display,
                     f"column {position} of the header has no name; give it one or delete the column",
-                    line=1,
+                    line=line,
                 )
             )
     for name, count in Counter(h.strip() for h in header).items():
@@ -82,7 +84,7 @@ def _check_header(header: list[str], display: str) -> None:
                 Problem(
                     display,
                     f"the header names column '{name}' {count} times; column names must be unique",
-                    line=1,
+                    line=line,
                 )
             )
     if problems:
@@ -157,13 +159,17 @@ def _read_text(path: Path, display: str, default_delimiter: str) -> pl.DataFrame
 
 
 def _read_excel(path: Path, display: str) -> pl.DataFrame:
+    """The first sheet, all String, with ``_row`` the line number the spreadsheet shows.
+
+    The header is read as data so that repeated or blank column names are reported (the
+    engine would rename them silently), and rows are numbered before blank rows are dropped
+    and after the blank rows above the header (which the engine skips) are counted.
+    """
     try:
         if path.suffix.lower() == ".xls":
-            frame = _read_xls(path)
+            header, rows, first_line = _read_xls(path)
         else:
-            frame = pl.read_excel(
-                path, engine="calamine", infer_schema_length=0, raise_if_empty=False
-            )
+            header, rows, first_line = _read_xlsx(path)
     except InputError:
         raise
     except Exception as error:  # the engines raise many types for damaged files
@@ -174,34 +180,86 @@ def _read_excel(path: Path, display: str) -> pl.DataFrame:
                 "open it in a spreadsheet program and save it again as .xlsx or CSV UTF-8",
             )
         ) from None
-    if frame.width == 0:
+    # A column with neither a name nor any value is formatting, not data.
+    keep = [
+        i
+        for i, name in enumerate(header)
+        if name.strip() or any(i < len(row) and row[i] is not None for row in rows)
+    ]
+    header = [header[i] for i in keep]
+    if not header:
         raise InputError(
             Problem(
                 display,
                 "the spreadsheet's first sheet is empty; it needs a header row and data rows",
             )
         )
-    _check_header(list(frame.columns), display)
-    frame = frame.rename({name: name.strip() for name in frame.columns})
-    frame = frame.with_columns(pl.all().cast(pl.String))
-    return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    _check_header(header, display, line=first_line, positions=[i + 1 for i in keep])
+    names = [name.strip() for name in header]
+    columns: dict[str, list[str | None]] = {name: [] for name in names}
+    lines: list[int] = []
+    for offset, row in enumerate(rows, start=first_line + 1):
+        values = [row[i] if i < len(row) else None for i in keep]
+        if all(v is None for v in values):
+            continue
+        lines.append(offset)
+        for name, value in zip(names, values, strict=True):
+            columns[name].append(value)
+    frame = pl.DataFrame(columns, schema=dict.fromkeys(names, pl.String))
+    return frame.with_columns(pl.Series(ROW, lines, dtype=pl.Int64)).select(ROW, *names)
 
 
-def _read_xls(path: Path) -> pl.DataFrame:
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return None if text == "" else text
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], list[list[str | None]], int]:
+    """Header, data rows and the header's line number of the first sheet of an .xlsx."""
+    frame = pl.read_excel(
+        path,
+        engine="calamine",
+        infer_schema_length=0,
+        raise_if_empty=False,
+        has_header=False,
+        drop_empty_rows=False,
+    )
+    if frame.height == 0:
+        return [], [], 1
+    # calamine starts at the first row holding a value; count the blank rows above it.
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        first_line = 1
+        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
+            if any(v is not None and str(v) != "" for v in values):
+                first_line = number
+                break
+    finally:
+        book.close()
+    table = [[_cell_text(v) for v in row] for row in frame.iter_rows()]
+    return [v or "" for v in table[0]], table[1:], first_line
+
+
+def _read_xls(path: Path) -> tuple[list[str], list[list[str | None]], int]:
+    """Header, data rows and the header's line number of the first sheet of an .xls."""
+    import io
+
     import xlrd
 
-    book = xlrd.open_workbook(str(path), on_demand=True)
+    # xlrd prints warnings about damaged files to stdout unless given a log file.
+    book = xlrd.open_workbook(str(path), on_demand=True, logfile=io.StringIO())
     sheet = book.sheet_by_index(0)
-    if sheet.nrows == 0:
-        return pl.DataFrame()
-    header = [str(v) for v in sheet.row_values(0)]
-    columns: dict[str, list[str | None]] = {h: [] for h in header}
-    for r in range(1, sheet.nrows):
-        for name, value in zip(header, sheet.row_values(r), strict=False):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            columns[name].append(None if value == "" else str(value))
-    return pl.DataFrame(columns, schema=dict.fromkeys(header, pl.String))
+    table = [[_cell_text(v) for v in sheet.row_values(r)] for r in range(sheet.nrows)]
+    first = next((i for i, row in enumerate(table) if any(v is not None for v in row)), None)
+    if first is None:
+        return [], [], 1
+    return [v or "" for v in table[first]], table[first + 1 :], first + 1
 
 
 def _read_parquet(path: Path, display: str) -> pl.DataFrame:
