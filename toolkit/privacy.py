@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
+from scipy.linalg import qr as scipy_qr
 
 from toolkit.errors import InputError, Problem, UsageError
 
@@ -143,12 +144,15 @@ def derivable(equations: Sequence[_Equation], hidden: set[int]) -> set[int]:
                 row[index[c]] = -1.0 if c == eq.total else 1.0
             rows.append(row)
         matrix = np.array(rows)
-        # null space: a cell is determined iff every null-space vector is 0 in its coordinate
-        _, singular, vt = np.linalg.svd(matrix)
-        rank = int((singular > 1e-9).sum())
-        null = vt[rank:]
+        # an orthonormal basis of the row space (QR with column pivoting of the transpose):
+        # a cell is determined iff its unit vector lies in that space, i.e. iff the squared
+        # norm of its row in the basis is 1
+        basis, triangle, _ = scipy_qr(matrix.T, mode="economic", pivoting=True)
+        diagonal = np.abs(np.diag(triangle))
+        rank = int((diagonal > 1e-9 * max(1.0, float(diagonal.max(initial=0.0)))).sum())
+        weight = (basis[:, :rank] ** 2).sum(axis=1)
         for cell, i in index.items():
-            if null.shape[0] == 0 or np.all(np.abs(null[:, i]) < 1e-9):
+            if weight[i] > 1 - 1e-9:
                 found.add(cell)
     return found
 
@@ -168,22 +172,34 @@ def _protect(
         exposed = {c for c in derivable(equations, hidden) if values[c] != 0}
         if not exposed:
             return
-        # hide one more cell next to the first exposed one: the smallest non-zero visible cell
-        # of an equation it is in; failing that, of any equation with a hidden cell (hiding a
-        # zero also adds an unknown, so zeros come last)
-        cell = min(exposed)
-        near = [c for eq in equations if cell in eq.cells for c in eq.cells if c not in hidden]
-        if not near:
-            near = [
-                c
-                for eq in equations
-                if any(h in hidden for h in eq.cells)
-                for c in eq.cells
-                if c not in hidden
-            ]
-        if not near:
+        # next to each exposed cell, hide one more: the smallest non-zero visible cell of an
+        # equation it is in; failing that, of any equation with a hidden cell (hiding a zero
+        # also adds an unknown, so zeros come last). One cell per equation group and pass,
+        # then check again.
+        touched: set[int] = set()
+        added = False
+        for cell in sorted(exposed):
+            mine = [eq for eq in equations if cell in eq.cells]
+            if any(c in touched for eq in mine for c in eq.cells):
+                continue
+            near = [c for eq in mine for c in eq.cells if c not in hidden]
+            if not near:
+                near = [
+                    c
+                    for eq in equations
+                    if any(h in hidden for h in eq.cells)
+                    for c in eq.cells
+                    if c not in hidden
+                ]
+            if not near:
+                continue
+            pick = min(near, key=lambda c: (values[c] == 0, values[c], c))
+            hidden.add(pick)
+            touched.add(pick)
+            touched.add(cell)
+            added = True
+        if not added:
             return  # every linked cell is hidden: a fully hidden system only pins zeros
-        hidden.add(min(near, key=lambda c: (values[c] == 0, values[c], c)))
 
 
 def _int_list(series: pl.Series) -> list[int]:
