@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +12,15 @@ from toolkit.errors import InputError, Problem
 from toolkit.io.importers import RoleTable
 from toolkit.io.tables import read_table
 from toolkit.manifest import Manifest, read_manifest
-from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, InputFile, Study, Tables, build_study
+from toolkit.model import (
+    CODEBOOK_SCHEMA,
+    CODINGS_REQUIRED,
+    CODINGS_SCHEMA,
+    InputFile,
+    Study,
+    Tables,
+    build_study,
+)
 
 MANIFEST = "study.yml"
 CANONICAL_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".parquet"}
@@ -79,8 +87,17 @@ def _apply_columns(frame: pl.DataFrame, manifest: Manifest) -> pl.DataFrame:
     return frame.rename(renames) if renames else frame
 
 
-def read_tables(manifest: Manifest, root: Path, paths: dict[str, Path]) -> Tables:
-    """Read the raw tables a manifest names (canonical files, or a vendor project)."""
+def read_tables(
+    manifest: Manifest,
+    root: Path,
+    paths: dict[str, Path],
+    *,
+    codings_columns: Sequence[str] | None = None,
+) -> Tables:
+    """Read the raw tables a manifest names (canonical files, or a vendor project).
+
+    ``codings_columns`` (canonical names) limits what is read of a Parquet codings file.
+    """
     if "project" in paths:
         from toolkit.io.importers import read_project
 
@@ -110,7 +127,13 @@ def read_tables(manifest: Manifest, root: Path, paths: dict[str, Path]) -> Table
             )
         return tables
     read: dict[str, RoleTable] = {
-        role: read_role(role, paths[role], manifest, paths)
+        role: read_role(
+            role,
+            paths[role],
+            manifest,
+            paths,
+            columns=codings_columns if role == "codings" else None,
+        )
         for role in ("participants", "codebook", "codings")
         if role in paths
     }
@@ -128,8 +151,18 @@ def _frame(read: Mapping[str, RoleTable], role: str, default: pl.DataFrame) -> p
     return read[role].frame if role in read else default
 
 
-def read_role(role: str, path: Path, manifest: Manifest, paths: dict[str, Path]) -> RoleTable:
+def read_role(
+    role: str,
+    path: Path,
+    manifest: Manifest,
+    paths: dict[str, Path],
+    *,
+    columns: Sequence[str] | None = None,
+) -> RoleTable:
     """Read the file for one role, choosing the reader by what the file is.
+
+    ``columns`` (canonical names; the required ids are always read) limits what is read of
+    a Parquet file.
 
     A participants table with no ``participant_id`` column that has a REDCap data dictionary
     beside it is read as a REDCap export, as ``raremix import`` does.
@@ -151,7 +184,12 @@ def read_role(role: str, path: Path, manifest: Manifest, paths: dict[str, Path])
         return importers.read_participants_file(path, dictionary=paths.get("dictionary"))
     if role == "participants" and "dictionary" in paths:
         return importers.read_participants_file(path, dictionary=paths["dictionary"])
-    frame = _apply_columns(read_table(path, display=path.name), manifest)
+    wanted = None
+    if columns is not None:
+        renamed = manifest.inputs.columns or {}
+        required = CODINGS_REQUIRED if role == "codings" else ()
+        wanted = [renamed.get(c, c) for c in (*required, *columns)]
+    frame = _apply_columns(read_table(path, display=path.name, columns=wanted), manifest)
     if role == "codebook":
         return RoleTable(
             frame.select(
@@ -166,11 +204,16 @@ def read_role(role: str, path: Path, manifest: Manifest, paths: dict[str, Path])
     return RoleTable(frame)
 
 
-def load_study(path: Path) -> Study:
+def load_study(path: Path, *, codings_columns: Sequence[str] | None = None) -> Study:
     """Load and validate a study folder.
 
     Args:
         path: the study folder, or its ``study.yml``.
+        codings_columns: canonical codings columns a command needs besides the ids (for
+            example ``("coder",)`` to count prevalence). From a Parquet codings file only
+            those are read and validated, the others are empty in the Study: reading 5
+            million quotes to count participants costs more than the counting. Default:
+            every column (``raremix validate`` and reports).
 
     Returns:
         The validated :class:`Study`.
@@ -181,7 +224,7 @@ def load_study(path: Path) -> Study:
     root, manifest_path = resolve_study_path(path)
     manifest = read_manifest(manifest_path)
     paths = _input_paths(manifest, root)
-    tables = read_tables(manifest, root, paths)
+    tables = read_tables(manifest, root, paths, codings_columns=codings_columns)
     inputs = (
         InputFile("manifest", manifest_path, MANIFEST, sha256_of(manifest_path)),
         *(InputFile(role, p, p.name, sha256_of(p)) for role, p in paths.items()),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -262,20 +263,29 @@ def _read_xls(path: Path) -> tuple[list[str], list[list[str | None]], int]:
     return [v or "" for v in table[first]], table[first + 1 :], first + 1
 
 
-def _read_parquet(path: Path, display: str) -> pl.DataFrame:
+def _read_parquet(path: Path, display: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
     try:
-        frame = pl.read_parquet(path)
+        if columns is not None:
+            present = pl.read_parquet_schema(path)
+            frame = pl.read_parquet(path, columns=[c for c in present if c in set(columns)])
+        else:
+            frame = pl.read_parquet(path)
     except Exception as error:
         raise InputError(Problem(display, f"cannot read the Parquet file: {error}")) from None
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def read_table(path: Path, *, display: str | None = None) -> pl.DataFrame:
+def read_table(
+    path: Path, *, display: str | None = None, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
     """Read a CSV, TSV, XLSX/XLS or Parquet table.
 
     Args:
         path: the file.
         display: the name to use in messages (default: the file name).
+        columns: for Parquet, read only these columns (those the file has): a large codings
+            file's quotes need not be read to count participants. Other formats are read
+            whole, since their reading also checks every row's shape.
 
     Returns:
         A frame of String columns (Parquet keeps its types) plus ``_row``, the spreadsheet
@@ -299,7 +309,7 @@ def read_table(path: Path, *, display: str | None = None) -> pl.DataFrame:
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(path, display)
     if suffix == ".parquet":
-        return _read_parquet(path, display)
+        return _read_parquet(path, display, columns)
     raise InputError(
         Problem(
             display,
