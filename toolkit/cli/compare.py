@@ -153,7 +153,8 @@ def compare(
     with progress("Reading studies", total=len(studies)) as bar:
         for path in studies:
             bar.update(f"Reading {path}")
-            loaded.append(load_study(path))
+            # Only the columns the comparison counts with: quotes are not read.
+            loaded.append(load_study(path, codings_columns=("coder",)))
             bar.advance()
     mapping = read_crosswalk(crosswalk) if crosswalk is not None else None
     theme_table = read_themes(themes) if themes is not None else None

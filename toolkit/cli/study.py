@@ -86,7 +86,8 @@ def prevalence(
     from toolkit.terminal import prevalence_table
 
     with progress(f"Reading {study}"):
-        loaded = load_study(study)
+        # Only the columns prevalence counts with: quotes are not read (validate reads all).
+        loaded = load_study(study, codings_columns=("coder",))
     loaded.require_codes()
     with progress("Computing prevalence"):
         frame = compute(loaded, by=by, method=ci_method, level=ci_level, coder=coder)
