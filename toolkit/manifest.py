@@ -103,8 +103,8 @@ class CiSettings(_Strict):
 
 
 class SaturationSettings(_Strict):
-    base: int = Field(default=4, ge=1)
-    run: int = Field(default=2, ge=1)
+    base: int = Field(default=4, ge=1, strict=True)
+    run: int = Field(default=2, ge=1, strict=True)
     threshold: float = Field(default=0.05, ge=0, le=1)
 
 
@@ -112,7 +112,7 @@ class Analysis(_Strict):
     strata: list[str] = Field(default_factory=list)
     ci: CiSettings = Field(default_factory=CiSettings)
     difference_ci: DifferenceMethod = "newcombe"
-    min_cell: int = Field(default=0, ge=0)
+    min_cell: int = Field(default=0, ge=0, strict=True)
     coder: str | None = None
     order_by: str | None = None
     saturation: SaturationSettings = Field(default_factory=SaturationSettings)
@@ -128,7 +128,7 @@ class Redaction(_Strict):
 
 class Privacy(_Strict):
     quasi_identifiers: list[str] | None = None
-    k: int = Field(default=3, ge=1)
+    k: int = Field(default=3, ge=1, strict=True)
     redact: Redaction = Field(default_factory=Redaction)
 
 
@@ -141,7 +141,7 @@ def _all_formats() -> list[ReportFormat]:
 
 class ReportSettings(_Strict):
     formats: list[ReportFormat] = Field(default_factory=_all_formats)
-    quotes_per_theme: int = Field(default=2, ge=0)
+    quotes_per_theme: int = Field(default=2, ge=0, strict=True)
     descriptors: list[str] | None = None
     theme_depth: int | None = Field(default=None, ge=0)
 
@@ -153,17 +153,6 @@ class Manifest(_Strict):
     analysis: Analysis = Field(default_factory=Analysis)
     privacy: Privacy = Field(default_factory=Privacy)
     report: ReportSettings = Field(default_factory=ReportSettings)
-
-    @model_validator(mode="after")
-    def _strata_declared_or_inferable(self) -> Manifest:
-        for name in self.analysis.strata:
-            spec = self.attributes.get(name)
-            if spec is not None and spec.type == "numeric" and spec.bins is None:
-                raise ValueError(
-                    f"stratum '{name}' is numeric without 'bins': "
-                    f"add bins under attributes.{name} (for example bins: [18, 50, 65, 120])"
-                )
-        return self
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -221,6 +210,8 @@ def _problems_from(
             message = f"required key '{key}' is missing"
         else:
             message = f"{key}: {item['msg'].removeprefix('Value error, ')}"
+            if loc and loc[-1] == "level" and kind in ("less_than", "greater_than"):
+                message += "; write the level as a proportion, for example 0.95 for 95%"
             given = item.get("input")
             if isinstance(given, str | int | float | bool) and kind != "value_error":
                 message += f" (found {given!r})"

@@ -13,6 +13,11 @@ from toolkit.stats.hierarchy import tree_order
 SYNTHETIC_NOTE = "SYNTHETIC DATA: invented for demonstration, not from any real study"
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 participant``, ``2 participants``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def study_summary(study: Study) -> str:
     """One line: participants, codes, segments, coders, and whether the data are synthetic."""
     tree = tree_order(study.codebook)
@@ -23,10 +28,10 @@ def study_summary(study: Study) -> str:
     ).height
     parts = [
         f"{study.id}: valid",
-        f"{study.n_participants} participants ({uncoded} with no coding)",
-        f"{tree.height} codes ({tree.filter(pl.col('depth') == 0).height} roots, depth {depth})",
-        f"{study.codings.height} coded segments",
-        f"{coders} coder{'s' if coders != 1 else ''}" if coders else "no coder column",
+        f"{plural(study.n_participants, 'participant')} ({uncoded} with no coding)",
+        f"{plural(tree.height, 'code')} ({plural(tree.filter(pl.col('depth') == 0).height, 'root')}, depth {depth})",
+        f"{plural(study.codings.height, 'coded segment')}",
+        plural(coders, "coder") if coders else "no coder column",
     ]
     line = ", ".join(parts)
     if study.synthetic:

@@ -12,6 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from toolkit.cli import main
+from toolkit.summary import plural
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 
@@ -59,7 +60,7 @@ def test_import_then_validate(
     assert "edit study.yml" in manifest["study"]["condition"]["name"]
     code, stdout, stderr = _run("validate", str(out))
     assert code == 0, stderr
-    assert "valid" in stdout and f"{participants} participants" in stdout
+    assert "valid" in stdout and plural(participants, "participant") in stdout
 
 
 def test_import_redcap_declares_levels(tmp_path: Path, fixtures_dir: Path) -> None:
