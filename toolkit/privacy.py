@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-from scipy.linalg import qr as scipy_qr
 
 from toolkit.errors import InputError, Problem, UsageError
 
@@ -147,6 +146,10 @@ def derivable(equations: Sequence[_Equation], hidden: set[int]) -> set[int]:
         # an orthonormal basis of the row space (QR with column pivoting of the transpose):
         # a cell is determined iff its unit vector lies in that space, i.e. iff the squared
         # norm of its row in the basis is 1
+        # imported here: scipy.linalg takes 0.3 s to import, and every study load imports
+        # this module (build_study checks the redaction rules)
+        from scipy.linalg import qr as scipy_qr
+
         basis, triangle, _ = scipy_qr(matrix.T, mode="economic", pivoting=True)
         diagonal = np.abs(np.diag(triangle))
         rank = int((diagonal > 1e-9 * max(1.0, float(diagonal.max(initial=0.0)))).sum())
