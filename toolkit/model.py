@@ -168,7 +168,8 @@ class Tables:
 # Validation: Tables (raw) -> Study. Every check collects problems; all are raised at once.
 # --------------------------------------------------------------------------------------
 
-MAX_EXAMPLES = 25  # rows listed per kind of problem; the rest are counted
+MAX_EXAMPLES = 25
+MAX_ID_LENGTH = 256  # participant ids are short labels; a longer one is a misplaced column  # rows listed per kind of problem; the rest are counted
 MISSING_TOKENS = ("", "NA")
 
 
@@ -260,6 +261,16 @@ def _validate_participants(raw: pl.DataFrame, file: str, out: _Collector) -> pl.
         column=PARTICIPANT_ID,
         message=lambda r: "empty participant id; every participant needs a unique id",
         kind="an empty participant id",
+    )
+    out.rows(
+        frame.filter(pl.col(PARTICIPANT_ID).str.len_chars() > MAX_ID_LENGTH).with_columns(
+            pl.col(PARTICIPANT_ID).str.len_chars().alias("length")
+        ),
+        file=file,
+        column=PARTICIPANT_ID,
+        message=f"this participant id is {{length}} characters long; ids are short labels "
+        f"(at most {MAX_ID_LENGTH} characters): is the column holding something else?",
+        kind="an over-long participant id",
     )
     dupes = frame.filter(
         pl.col(PARTICIPANT_ID).is_not_null() & pl.col(PARTICIPANT_ID).is_duplicated()

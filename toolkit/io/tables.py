@@ -171,6 +171,7 @@ def _read_excel(path: Path, display: str) -> pl.DataFrame:
             header, rows, first_line = _read_xls(path)
         else:
             header, rows, first_line = _read_xlsx(path)
+            _check_formulas(path, display, first_line)
     except InputError:
         raise
     except Exception as error:  # the engines raise many types for damaged files
@@ -245,6 +246,46 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[str | None]], int]:
         book.close()
     table = [[_cell_text(v) for v in row] for row in frame.iter_rows()]
     return [v or "" for v in table[0]], table[1:], first_line
+
+
+def _check_formulas(path: Path, display: str, header_line: int) -> None:
+    """Refuse formula cells that hold no saved result.
+
+    A spreadsheet keeps the last computed value of each formula; a file written by a program
+    (not by Excel) may hold the formula only, which would be read as an empty cell and turn a
+    value into "missing" without a word.
+    """
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    problems: list[Problem] = []
+    try:
+        sheet, saved = formulas.worksheets[0], values.worksheets[0]
+        header: dict[int, str] = {}
+        for number, (cells, results) in enumerate(
+            zip(sheet.iter_rows(), saved.iter_rows(values_only=True), strict=False), start=1
+        ):
+            if number == header_line:
+                header = {c.column: str(c.value or "") for c in cells if hasattr(c, "column")}
+            for cell, result in zip(cells, results, strict=False):
+                if cell.data_type == "f" and result is None:
+                    column = header.get(cell.column) if number > header_line else None
+                    problems.append(
+                        Problem(
+                            display,
+                            f"cell {cell.coordinate} holds a formula ({cell.value}) with no saved "
+                            "result; open the file in a spreadsheet program and save it, or type "
+                            "the value instead of the formula",
+                            line=number,
+                            column=column or None,
+                        )
+                    )
+    finally:
+        formulas.close()
+        values.close()
+    if problems:
+        raise InputError(problems)
 
 
 def _read_xls(path: Path) -> tuple[list[str], list[list[str | None]], int]:
