@@ -186,3 +186,10 @@ def test_a_truncated_xls_is_one_clear_error_and_no_noise(
     assert caught.value.lines()[0].startswith("segments.xls: cannot read the spreadsheet")
     out, err = capfd.readouterr()
     assert "WARNING" not in out + err
+
+
+def test_blank_lines_are_not_rows_and_keep_line_numbers(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("participant_id,age\nP1,3\n\n,\nP2,4\n")
+    frame = read_table(tmp_path / "p.csv")
+    assert frame["participant_id"].to_list() == ["P1", "P2"]
+    assert frame["_row"].to_list() == [2, 5]

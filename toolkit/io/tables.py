@@ -156,7 +156,10 @@ def _read_text(path: Path, display: str, default_delimiter: str) -> pl.DataFrame
         if ragged.problems[0].line is not None:
             raise ragged
     frame = frame.rename({name: name.strip() for name in frame.columns})
-    return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    # A blank line is not a row (as in a spreadsheet); `validate --explain` lists it as left out.
+    values = [c for c in frame.columns if c != ROW]
+    return frame.filter(~pl.all_horizontal(pl.col(values).is_null())) if values else frame
 
 
 def _read_excel(path: Path, display: str) -> pl.DataFrame:
