@@ -37,7 +37,8 @@ def examples() -> tuple[Study, Study]:
 
 @pytest.fixture(scope="module")
 def example_comparison(examples: tuple[Study, Study]):  # type: ignore[no-untyped-def]
-    return compare(list(examples), crosswalk=read_crosswalk(CROSSWALK))
+    # The statistics are checked on every count: suppression off (tested separately below).
+    return compare(list(examples), crosswalk=read_crosswalk(CROSSWALK), min_cell=0)
 
 
 def _row(frame: pl.DataFrame, theme: str, cohort: str) -> dict:  # type: ignore[type-arg]
@@ -387,7 +388,7 @@ def _build(
 @given(studies())
 def test_a_study_compared_with_itself_shows_no_difference(data) -> None:  # type: ignore[no-untyped-def]
     n, codings = data
-    result = compare([_build(n, codings, "a"), _build(n, codings, "b")])
+    result = compare([_build(n, codings, "a"), _build(n, codings, "b")], min_cell=0)
     assert result.differences.height > 0
     assert all(d == 0 for d in result.differences["difference"].to_list())
     pooled = result.prevalence.filter(pl.col("cohort") == "pooled")
@@ -398,7 +399,7 @@ def test_a_study_compared_with_itself_shows_no_difference(data) -> None:  # type
 @given(studies(), studies())
 def test_cohort_order_does_not_change_any_number(one, two) -> None:  # type: ignore[no-untyped-def]
     a, b = _build(*one, "a"), _build(*two, "b")
-    forward, backward = compare([a, b]), compare([b, a])
+    forward, backward = compare([a, b], min_cell=0), compare([b, a], min_cell=0)
     key = ["theme_id", "cohort"]
     numbers = [
         "participants",
@@ -428,7 +429,7 @@ def test_cohort_order_does_not_change_any_number(one, two) -> None:  # type: ign
 
 @given(studies(), studies())
 def test_pooled_estimate_lies_between_the_cohorts(one, two) -> None:  # type: ignore[no-untyped-def]
-    result = compare([_build(*one, "a"), _build(*two, "b")])
+    result = compare([_build(*one, "a"), _build(*two, "b")], min_cell=0)
     frame = result.prevalence
     for theme in frame["theme_id"].unique().to_list():
         rows = frame.filter(pl.col("theme_id") == theme)
@@ -453,7 +454,7 @@ def test_splitting_a_study_into_two_cohorts_adds_up(data, draw) -> None:  # type
     first = draw.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n - 1, unique=True))
     second = [i for i in range(n) if i not in set(first)]
     whole = prevalence(_build(n, codings, "whole"))
-    result = compare([_build(n, codings, "a", first), _build(n, codings, "b", second)])
+    result = compare([_build(n, codings, "a", first), _build(n, codings, "b", second)], min_cell=0)
     frame = result.prevalence.filter(pl.col("cohort") != "pooled")
     summed = frame.group_by("theme_id").agg(
         pl.col("participants").sum(), pl.col("denominator").sum()
@@ -553,3 +554,195 @@ def test_parse_helpers_accept_frames_without_row_numbers() -> None:
     assert frame.row(0) == ("a", "b", "c", 2)
     themes = parse_themes(pl.DataFrame({"theme_id": ["x"], "label": ["X"]}))
     assert themes["parent_id"].to_list() == [None]
+
+
+# --------------------------------------------------------------------------------------
+# Small-cell suppression (issue 6): the comparison defaults to min_cell 5, whatever the
+# studies' own analysis.min_cell (0 in both examples).
+
+COHORT_COUNTS = {
+    "prevalence": ("participants", "denominator", "segments"),
+    "differences": (
+        "participants_cohort",
+        "denominator_cohort",
+        "participants_reference",
+        "denominator_reference",
+    ),
+    "not_compared": ("participants", "denominator"),
+}
+
+
+@pytest.fixture(scope="module")
+def suppressed_comparison(examples: tuple[Study, Study]):  # type: ignore[no-untyped-def]
+    return compare(list(examples), crosswalk=read_crosswalk(CROSSWALK))
+
+
+def _small(frame: pl.DataFrame, columns: tuple[str, ...], k: int) -> pl.DataFrame:
+    return frame.filter(pl.any_horizontal(pl.col(c).is_between(1, k - 1) for c in columns))
+
+
+def test_the_examples_have_small_counts_for_the_comparison_to_hide(
+    example_comparison,  # type: ignore[no-untyped-def]
+) -> None:
+    """Without small counts in the unsuppressed comparison the tests below prove nothing."""
+    cohorts = example_comparison.prevalence.filter(pl.col("cohort") != "pooled")
+    assert _small(cohorts, ("participants",), 5).height >= 1
+    assert _small(example_comparison.not_compared, ("participants",), 5).height >= 1
+    assert example_comparison.min_cell == 0
+
+
+def test_comparison_defaults_to_min_cell_5_not_the_studies_setting(
+    examples,  # type: ignore[no-untyped-def]
+    suppressed_comparison,  # type: ignore[no-untyped-def]
+) -> None:
+    from toolkit.privacy import DEFAULT_COMPARE_MIN_CELL
+
+    assert {s.manifest.analysis.min_cell for s in examples} == {0}
+    assert suppressed_comparison.min_cell == DEFAULT_COMPARE_MIN_CELL == 5
+    for name, columns in COHORT_COUNTS.items():
+        frame = getattr(suppressed_comparison, name)
+        assert _small(frame, columns, 5).height == 0, name
+    note = suppressed_comparison.notes.filter(pl.col("kind") == "suppression")["message"]
+    assert note.len() == 1 and "min_cell = 5" in note[0] and "--min-cell" in note[0]
+    off = compare(list(examples), crosswalk=read_crosswalk(CROSSWALK), min_cell=0)
+    assert "min_cell = 0" in off.notes.filter(pl.col("kind") == "suppression")["message"][0]
+    with pytest.raises(UsageError, match="min_cell"):
+        compare(list(examples), min_cell=-1)
+
+
+def test_a_hidden_cohort_count_hides_its_pooled_row_and_differences(
+    example_comparison,  # type: ignore[no-untyped-def]
+    suppressed_comparison,  # type: ignore[no-untyped-def]
+) -> None:
+    full, shut = example_comparison.prevalence, suppressed_comparison.prevalence
+    small = _small(full.filter(pl.col("cohort") != "pooled"), ("participants",), 5)
+    for theme, cohort, x in small.select("theme_id", "cohort", "participants").iter_rows():
+        row = _row(shut, theme, cohort)
+        assert row["suppressed"] is True
+        assert [row[c] for c in ("participants", "prevalence", "ci_lower", "ci_upper")] == [
+            None
+        ] * 4
+        assert (
+            row["segments"] is None
+            and row["denominator"] == _row(full, theme, cohort)["denominator"]
+        )
+        # With two cohorts the pooled estimate gives the hidden count away: only the true
+        # count reproduces it (so it must be blanked) ...
+        pooled = _row(full, theme, "pooled")
+        other = full.filter(
+            (pl.col("theme_id") == theme)
+            & (pl.col("cohort") != cohort)
+            & (pl.col("cohort") != "pooled")
+        ).row(0, named=True)
+        n = _row(full, theme, cohort)["denominator"]
+        matches = [
+            guess
+            for guess in range(0, 5)
+            if pool_proportions(
+                [guess, other["participants"]], [n, other["denominator"]]
+            ).proportion
+            == pytest.approx(pooled["prevalence"])
+        ]
+        assert matches == [x]
+        # ... and it is.
+        hidden = _row(shut, theme, "pooled")
+        assert hidden["suppressed"] is True
+        for column in (
+            "participants",
+            "prevalence",
+            "ci_lower",
+            "ci_upper",
+            "tau2",
+            "i2",
+            "q",
+            "q_pvalue",
+            "segments",
+        ):
+            assert hidden[column] is None, column
+        pairs = suppressed_comparison.differences.filter(
+            (pl.col("theme_id") == theme)
+            & ((pl.col("cohort") == cohort) | (pl.col("reference") == cohort))
+        )
+        assert pairs.height >= 1
+        assert pairs["suppressed"].all()
+        for column in ("difference", "ci_lower", "ci_upper"):
+            assert pairs[column].null_count() == pairs.height
+    # Rows that hide nothing keep every number.
+    kept = shut.filter(~pl.col("suppressed") & pl.col("participants").is_not_null())
+    assert kept.height > 20
+    check = kept.join(full, on=["theme_id", "cohort"], suffix="_full")
+    assert (check["participants"] == check["participants_full"]).all()
+    assert (check["prevalence"] == check["prevalence_full"]).all()
+
+
+def test_segments_of_a_hidden_theme_cannot_be_computed_from_the_tree(
+    suppressed_comparison,  # type: ignore[no-untyped-def]
+) -> None:
+    """Within a cohort, a parent's segments minus its other children's would give a hidden
+    child's segments: at least one more segment count of that family is blank."""
+    frame = suppressed_comparison.prevalence.filter(pl.col("cohort") != "pooled")
+    hidden = frame.filter(pl.col("suppressed"))
+    assert hidden.height >= 1
+    for theme, cohort, parent in hidden.select("theme_id", "cohort", "parent_id").iter_rows():
+        family = frame.filter(
+            (pl.col("cohort") == cohort)
+            & pl.col("mapped")
+            & ((pl.col("parent_id") == parent) | (pl.col("theme_id") == parent))
+            & (pl.col("theme_id") != theme)
+        )
+        assert family["segments"].null_count() >= 1, (theme, cohort)
+
+
+def _as_text(frame: pl.DataFrame) -> str:
+    """Each count as a reader would see it: ``x/n (p%)``."""
+    lines = []
+    pairs = [
+        ("participants", "denominator", "prevalence"),
+        ("participants_cohort", "denominator_cohort", "prevalence_cohort"),
+        ("participants_reference", "denominator_reference", "prevalence_reference"),
+    ]
+    for row in frame.iter_rows(named=True):
+        for x, n, p in pairs:
+            if row.get(x) is not None and row.get(n) is not None:
+                share = "" if row.get(p) is None else f" ({100 * row[p]:.1f}%)"
+                lines.append(f"{row[x]}/{row[n]}{share}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_cli_outputs_hold_no_small_count(fmt: str, tmp_path: Path) -> None:
+    from toolkit.privacy import find_small_cells
+
+    denominators = [15, 24, 39]
+
+    def outputs(*extra: object) -> tuple[str, dict]:  # type: ignore[type-arg]
+        text = ""
+        meta: dict = {}  # type: ignore[type-arg]
+        for show in ("prevalence", "differences", "not-compared"):
+            out = tmp_path / f"{show}{len(extra)}.{fmt}"
+            code, _, err = run(
+                "compare", CALCI, ERY, "--crosswalk", CROSSWALK, "--show", show, "-o", out, *extra
+            )
+            assert code == 0, err
+            if fmt == "csv":
+                frame = pl.read_csv(out)
+            else:
+                document = json.loads(out.read_text(encoding="utf-8"))
+                meta = document
+                frame = pl.DataFrame(document["rows"], infer_schema_length=None)
+                frame = pl.concat(
+                    [frame, pl.DataFrame(document["not_compared"])], how="diagonal_relaxed"
+                )
+            text += _as_text(frame) + "\n"
+        return text, meta
+
+    shown, meta = outputs()
+    assert find_small_cells(shown, min_cell=5, denominators=denominators) == []
+    if fmt == "json":
+        assert meta["min_cell"] == 5
+        assert any("min_cell = 5" in note for note in meta["notes"])
+    # The same check finds the small counts when suppression is switched off.
+    everything, meta = outputs("--min-cell", "0")
+    assert find_small_cells(everything, min_cell=5, denominators=denominators) != []
+    if fmt == "json":
+        assert meta["min_cell"] == 0

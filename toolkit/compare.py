@@ -31,6 +31,7 @@ import polars as pl
 
 from toolkit.errors import InputError, Problem, UsageError, raise_if
 from toolkit.model import CODE_ID, PARTICIPANT_ID, Study
+from toolkit.privacy import DEFAULT_COMPARE_MIN_CELL, suppress_comparison, suppress_counts
 from toolkit.stats.differences import DIFFERENCE_METHODS, difference_ci
 from toolkit.stats.hierarchy import closure, tree_order
 from toolkit.stats.intervals import METHODS, check_level, proportion_limits
@@ -117,15 +118,21 @@ class Comparison:
             ("DerSimonian-Laird" or "REML"). On the pooled row ``participants`` and
             ``denominator`` are totals over the pooled cohorts and ``prevalence`` is the
             random-effects estimate (not their ratio); ``ci_method`` names the pooling.
-            ``suppressed`` is true where a small count (below the study's ``min_cell``) was
-            hidden; its counts, prevalence and interval are then null.
+            ``suppressed`` is true where a small count (1 to ``min_cell`` − 1) was hidden,
+            or, on a pooled row, where any cohort of the theme was: its counts, prevalence,
+            interval and heterogeneity are then null (see
+            :func:`toolkit.privacy.suppress_comparison`).
         differences: one row per theme and pair of cohorts that both have the theme:
             ``cohort`` minus ``reference`` (the earlier cohort in the given order), with the
             counts, prevalences, ``difference`` and its interval from
-            :func:`toolkit.stats.difference_ci` (:data:`DIFFERENCE_COLUMNS`).
+            :func:`toolkit.stats.difference_ci` (:data:`DIFFERENCE_COLUMNS`). Where either
+            cohort's count is suppressed, ``suppressed`` is true and the difference and its
+            interval are null, as is the hidden side's count and prevalence.
         not_compared: codes of each study that reach no theme (:data:`NOT_COMPARED_COLUMNS`):
             ``study_id``, ``code_id``, ``label``, ``participants``, ``denominator`` and
-            ``segments`` (in that study, rolled up), ``reason``. Never dropped silently: every output lists them.
+            ``segments`` (in that study, rolled up), ``reason``, ``suppressed`` (a count of
+            1 to ``min_cell`` − 1: participants and segments null). Never dropped silently:
+            every output lists them.
         notes: comparability notes (:data:`NOTE_COLUMNS`): ``kind`` (``matching``,
             ``pooling``, ``not_comparable``, ``unused_theme``, ``double_mapping``,
             ``ci_settings``, ``strata``, ``coder``, ``suppression``, ``synthetic``),
@@ -136,6 +143,7 @@ class Comparison:
         pooling_method: "dl" or "reml".
         level: the confidence level of the pooled intervals.
         synthetic: true when any compared study is marked synthetic.
+        min_cell: the small-cell threshold used (counts 1..min_cell − 1 suppressed; 0: off).
     """
 
     cohorts: tuple[str, ...]
@@ -148,6 +156,7 @@ class Comparison:
     pooling_method: str
     level: float
     synthetic: bool
+    min_cell: int = DEFAULT_COMPARE_MIN_CELL
 
     def table(self) -> pl.DataFrame:
         """The flat table ``raremix compare`` writes: :attr:`prevalence`, then one row per
@@ -174,6 +183,7 @@ class Comparison:
             pl.col("segments"),
             pl.lit(False).alias("mapped"),
             pl.lit(False).alias("comparable"),
+            pl.col("suppressed"),
             pl.lit("not compared").alias("status"),
         )
         return pl.concat([main, extra], how="diagonal_relaxed")
@@ -381,10 +391,6 @@ def _ci_settings(study: Study, method: str | None, level: float | None) -> tuple
     return (method or ci.method), float(ci.level if level is None else level)
 
 
-def _hide(count: int | None, min_cell: int) -> bool:
-    return count is not None and min_cell > 0 and 1 <= count < min_cell
-
-
 # --------------------------------------------------------------------------------------
 # The comparison
 
@@ -399,6 +405,7 @@ def compare(
     pooling: str = "dl",
     difference_method: str | None = None,
     crosswalk_file: str = "crosswalk.csv",
+    min_cell: int | None = None,
 ) -> Comparison:
     """Compare theme prevalence across cohorts, with a random-effects pooled estimate.
 
@@ -416,6 +423,11 @@ def compare(
         difference_method: method of :func:`toolkit.stats.difference_ci`; None: the first
             study's ``analysis.difference_ci``.
         crosswalk_file: the crosswalk's file name, for error messages.
+        min_cell: small-cell threshold k: counts of participants from 1 to k−1 are
+            suppressed, with every pooled estimate, difference and segment count from which
+            one could be derived (:func:`toolkit.privacy.suppress_comparison`). None: the
+            comparison default :data:`toolkit.privacy.DEFAULT_COMPARE_MIN_CELL` (5), whatever
+            the studies' own ``analysis.min_cell``; 0 switches suppression off.
 
     Returns:
         A :class:`Comparison`.
@@ -423,9 +435,14 @@ def compare(
     Raises:
         InputError: the crosswalk names unknown studies, codes or themes, or has no row for
             a compared study (every problem, with its line).
-        UsageError: fewer than two studies, a repeated study id, an unknown method or level.
+        UsageError: fewer than two studies, a repeated study id, an unknown method or level,
+            a negative min_cell.
     """
     studies = list(studies)
+    if min_cell is None:
+        min_cell = DEFAULT_COMPARE_MIN_CELL
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 0:
+        raise UsageError(f"min_cell must be a whole number ≥ 0 (got {min_cell!r})")
     if len(studies) < 2:
         raise UsageError("compare needs at least two studies (one folder per cohort)")
     ids = [s.id for s in studies]
@@ -519,7 +536,6 @@ def compare(
         counts, codes = per_study[study.id]
         count_of = {r[0]: (r[1], r[2]) for r in counts.iter_rows()}
         codes_of = dict(codes.iter_rows())
-        min_cell = study.manifest.analysis.min_cell
         n = study.n_participants
         for theme_id, label, parent_id, depth, order in used.iter_rows():
             mapped = theme_id in codes_of
@@ -538,7 +554,7 @@ def compare(
                     "parent_id": parent_id,
                     "depth": depth,
                     "segments": segments,
-                    "suppressed": _hide(x, min_cell),
+                    "suppressed": False,
                     "_order": order,
                 }
             )
@@ -577,25 +593,21 @@ def compare(
         .sort("_order", "_cohort")
         .select(PREVALENCE_COLUMNS)
     )
-    # Suppressed cells: hide the counts everywhere they appear.
-    prevalence = prevalence.with_columns(
-        [
-            pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
-            for c in (
-                "participants",
-                "prevalence",
-                "ci_lower",
-                "ci_upper",
-                "segments",
-                "tau2",
-                "i2",
-                "q",
-                "q_pvalue",
-            )
-        ]
+    # Pooled rows and intervals are computed from the true counts above; now every small
+    # count is hidden, with the pooled row of its theme and complementary segment counts.
+    prevalence = suppress_comparison(prevalence, min_cell=min_cell).select(PREVALENCE_COLUMNS)
+    hidden_rows = prevalence.filter(pl.col("cohort") != POOLED).select(
+        "theme_id", "cohort", pl.col("suppressed").alias("_hidden")
+    )
+    cohort_rows = (
+        cohort_rows.join(hidden_rows, on=["theme_id", "cohort"], how="left")
+        .with_columns(pl.col("_hidden").fill_null(False).alias("suppressed"))
+        .drop("_hidden")
     )
 
-    differences = _differences(cohort_rows, ids, method=diff_method, level=pooled_level)
+    differences = _differences(
+        cohort_rows, ids, method=diff_method, level=pooled_level, min_cell=min_cell
+    )
     not_compared = (
         pl.concat([_not_compared(s, mapping.filter(pl.col("study_id") == s.id)) for s in studies])
         if matching == "crosswalk"
@@ -607,6 +619,19 @@ def compare(
         )
     )
 
+    if min_cell > 1 and not_compared.height:
+        small_cohort = not_compared["denominator"].is_between(1, min_cell - 1).fill_null(False)
+        not_compared = suppress_counts(
+            not_compared,
+            min_cell=min_cell,
+            counts={"participants": ["segments"]},
+            also=small_cohort,
+        ).with_columns(
+            pl.when(small_cohort).then(None).otherwise(pl.col("denominator")).alias("denominator")
+        )
+    elif "suppressed" not in not_compared.columns:
+        not_compared = not_compared.with_columns(pl.lit(False).alias("suppressed"))
+
     notes += _notes(
         studies,
         themes=themes,
@@ -617,6 +642,7 @@ def compare(
         ci_used=ci_used,
         pooling=pooling,
         not_compared=not_compared,
+        min_cell=min_cell,
     )
     mapping_frame = (
         mapping.join(
@@ -649,6 +675,7 @@ def compare(
         pooling_method=pooling,
         level=pooled_level,
         synthetic=any(s.synthetic for s in studies),
+        min_cell=min_cell,
     )
 
 
@@ -713,7 +740,7 @@ def _pooled_rows(cohort_rows: pl.DataFrame, *, pooling: str, level: float) -> pl
 
 
 def _differences(
-    cohort_rows: pl.DataFrame, ids: Sequence[str], *, method: str, level: float
+    cohort_rows: pl.DataFrame, ids: Sequence[str], *, method: str, level: float, min_cell: int
 ) -> pl.DataFrame:
     # Every theme x pair of cohorts (later cohort minus earlier) where both cohorts have the
     # theme mapped, in theme order then pair order; one vectorised difference_ci call, since
@@ -765,7 +792,13 @@ def _differences(
             method=method,
             level=level,
         )
+    # A difference, its interval or a prevalence beside a hidden count would let a reader
+    # solve for that count (the other side's count and both denominators are shown).
     hidden = pl.col("hidden1") | pl.col("hidden2")
+    small_n1, small_n2 = (
+        pl.col(c).is_between(1, min_cell - 1) if min_cell > 1 else pl.lit(False)
+        for c in ("n1", "n2")
+    )
     x1, n1, x2, n2 = (pl.col(c).cast(pl.Float64) for c in ("x1", "n1", "x2", "n2"))
     frame = joined.with_columns(
         pl.Series("_lower", lower, dtype=pl.Float64),
@@ -776,10 +809,10 @@ def _differences(
         "cohort",
         "reference",
         pl.when(~pl.col("hidden1")).then(pl.col("x1")).alias("participants_cohort"),
-        pl.col("n1").alias("denominator_cohort"),
+        pl.when(~small_n1).then(pl.col("n1")).alias("denominator_cohort"),
         pl.when(~pl.col("hidden1")).then(x1 / n1).alias("prevalence_cohort"),
         pl.when(~pl.col("hidden2")).then(pl.col("x2")).alias("participants_reference"),
-        pl.col("n2").alias("denominator_reference"),
+        pl.when(~small_n2).then(pl.col("n2")).alias("denominator_reference"),
         pl.when(~pl.col("hidden2")).then(x2 / n2).alias("prevalence_reference"),
         pl.when(~hidden).then(x1 / n1 - x2 / n2).alias("difference"),
         pl.when(~hidden).then(pl.col("_lower")).alias("ci_lower"),
@@ -826,6 +859,7 @@ def _notes(
     ci_used: dict[str, tuple[str, float]],
     pooling: str,
     not_compared: pl.DataFrame,
+    min_cell: int,
 ) -> list[tuple[str, str | None, str | None, str]]:
     notes: list[tuple[str, str | None, str | None, str]] = []
     notes.append(
@@ -944,17 +978,19 @@ def _notes(
                     f"{study.id} counts only the codings of coder '{study.manifest.analysis.coder}'.",
                 )
             )
-    hidden = cohort_rows.filter(pl.col("suppressed"))
-    if hidden.height:
-        notes.append(
-            (
-                "suppression",
-                None,
-                None,
-                f"{hidden.height} small count(s) below a study's min_cell are suppressed, with the "
-                "pooled estimates and differences that involve them.",
-            )
+    hidden = cohort_rows.filter(pl.col("suppressed")).height
+    if min_cell > 1:
+        message = (
+            f"Small-cell suppression: counts of 1 to {min_cell - 1} participants are suppressed "
+            f"(min_cell = {min_cell}; change it with --min-cell, 0 to switch it off), with the "
+            "pooled estimates, differences and segment counts from which one could be derived"
         )
+        message += (
+            f"; {hidden} cohort count(s) are suppressed here." if hidden else "; none is here."
+        )
+    else:
+        message = "No small-cell suppression (min_cell = 0): every count is shown, however small."
+    notes.append(("suppression", None, None, message))
     synthetic = [s.id for s in studies if s.synthetic]
     if synthetic:
         notes.append(

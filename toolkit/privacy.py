@@ -467,24 +467,88 @@ def suppress_comparison(
     """Suppress a cohort comparison frame (SPEC §5: one row per theme and cohort, plus pooled).
 
     A cohort row with ``participants`` or ``denominator`` 1..k−1 is blanked (count,
-    denominator, prevalence, interval). A pooled row is blanked when any cohort row of its
-    theme is: the pooled estimate is a deterministic function of the cohort counts, so with
-    the other cohorts' counts shown a reader could try every value of the hidden one until the
-    pooled estimate matches. Every floating-point column of a blanked row is nulled.
+    denominator, prevalence, interval, segments). A pooled row is blanked when any cohort row
+    of its theme is: the pooled estimate is a deterministic function of the cohort counts, so
+    with the other cohorts' counts shown a reader could try every value of the hidden one
+    until the pooled estimate matches (and the pooled ``participants`` is their sum). Every
+    floating-point column of a blanked row is nulled, except ``ci_level`` (a setting).
+
+    Segments add up over the theme tree within a cohort (a theme's segments are at most its
+    own plus its sub-themes'), so where a cohort's row is blanked, the segments of one more
+    theme of that equation are blanked too, as :func:`suppress` does for a study (the
+    participant count of that row stays, and ``suppressed`` stays false there).
+
+    Args:
+        frame: :attr:`toolkit.compare.Comparison.prevalence` (needs ``theme_id``, ``cohort``,
+            ``participants``, ``denominator``; ``parent_id`` and ``segments`` when present).
+        min_cell: k; 0 or 1 switches suppression off.
+
+    Returns:
+        The frame, blanked, with ``suppressed`` set.
     """
     _check_min_cell(min_cell)
-    floats = [c for c, dtype in frame.schema.items() if dtype.is_float()]
+    floats = [c for c, dtype in frame.schema.items() if dtype.is_float() and c != "ci_level"]
     counted: dict[str, Sequence[str]] = {
-        c: floats for c in ("participants", "denominator") if c in frame.columns
+        c: [*floats, *(["segments"] if "segments" in frame.columns else [])]
+        for c in ("participants", "denominator")
+        if c in frame.columns
     }
     is_pooled = frame["cohort"] == "pooled"
     out = suppress_counts(frame, min_cell=min_cell, counts=counted, also=[False] * frame.height)
     themes = set(out.filter(pl.col("suppressed") & ~is_pooled)["theme_id"].to_list())
     also = (is_pooled & frame["theme_id"].is_in(list(themes))).to_list()
-    blank = [*counted, *[c for c in floats if c not in counted]]
+    blank = list(dict.fromkeys(c for derived in counted.values() for c in derived))
+    blank = [*counted, *blank]
     mask = pl.Series(also, dtype=pl.Boolean)
     out = out.with_columns([pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in blank])
-    return out.with_columns((pl.col("suppressed") | mask).alias("suppressed"))
+    out = out.with_columns((pl.col("suppressed") | mask).alias("suppressed"))
+    if "denominator" in frame.columns and min_cell > 1:
+        # A cohort's size is shown on its other rows (and pooled sizes are their sums): only
+        # a small one stays blank.
+        size = frame["denominator"]
+        out = out.with_columns(
+            pl.when(size.is_between(1, min_cell - 1).fill_null(False))
+            .then(None)
+            .otherwise(size)
+            .alias("denominator")
+        )
+    if min_cell > 1 and {"segments", "parent_id"} <= set(frame.columns):
+        out = _protect_comparison_segments(frame, out, min_cell=min_cell)
+    return out
+
+
+def _protect_comparison_segments(
+    original: pl.DataFrame, suppressed: pl.DataFrame, *, min_cell: int
+) -> pl.DataFrame:
+    """Blank complementary segment counts over the theme tree, cohort by cohort."""
+    cohort = original["cohort"].to_list()
+    theme = original["theme_id"].to_list()
+    parent = original["parent_id"].to_list()
+    seg = _int_list(original["segments"])
+    present = original["segments"].is_not_null().to_list()
+    flagged = suppressed["suppressed"].to_list()
+    hide: set[int] = set()
+    for name in dict.fromkeys(cohort):
+        if name == "pooled":
+            continue
+        rows = [i for i in range(len(cohort)) if cohort[i] == name and present[i]]
+        hidden = {i for i in rows if flagged[i]}
+        if not hidden:
+            continue
+        row_of = {theme[i]: i for i in rows}
+        children: dict[str, list[int]] = {}
+        for i in rows:
+            if parent[i] is not None and parent[i] in row_of:
+                children.setdefault(parent[i], []).append(i)
+        equations = [_Equation(total=row_of[p], parts=kids) for p, kids in children.items()]
+        _protect(equations, hidden, seg, min_cell=min_cell)
+        hide |= hidden
+    if not hide:
+        return suppressed
+    mask = pl.Series([i in hide for i in range(len(cohort))], dtype=pl.Boolean)
+    return suppressed.with_columns(
+        pl.when(mask).then(None).otherwise(pl.col("segments")).alias("segments")
+    )
 
 
 _FRACTION = re.compile(r"(?<![\d.])(\d+)\s*(?:/|of|out of)\s*(\d+)(?![\d.])")

@@ -63,7 +63,9 @@ def _comparison_table(comparison: Any) -> Any:
                 row["study_id"],
                 row["code_id"],
                 row["label"],
-                f"{row['participants']}/{row['denominator']}",
+                "suppressed"
+                if row["participants"] is None
+                else f"{row['participants']}/{row['denominator']}",
                 row["reason"],
             )
         parts.append(missing)
@@ -103,6 +105,16 @@ def _comparison_table(comparison: Any) -> Any:
     help="Estimator of the between-cohort variance tau²: DerSimonian-Laird or REML.",
 )
 @click.option(
+    "--min-cell",
+    "min_cell",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Suppress counts of 1 to K-1 participants, with the pooled estimates and differences "
+    "that would reveal them. Default 5, whatever the studies' own analysis.min_cell; "
+    "0 switches suppression off.",
+    metavar="K",
+)
+@click.option(
     "--show",
     type=click.Choice(["prevalence", "differences", "not-compared", "notes", "mappings"]),
     default="prevalence",
@@ -118,6 +130,7 @@ def compare(
     ci_method: str | None,
     ci_level: float | None,
     pooling: str,
+    min_cell: int | None,
     show: str,
     fmt: str | None,
     output: Path | None,
@@ -127,7 +140,8 @@ def compare(
     For every shared theme and cohort: participants voicing it (x), the cohort's participants
     (n), prevalence and confidence interval; a pooled row per theme (random-effects
     meta-analysis of proportions on the logit scale, with I², tau² and Cochran's Q p-value);
-    codes that reach no theme are listed as "not compared", never dropped. Comparability
+    codes that reach no theme are listed as "not compared", never dropped. Counts of 1 to 4
+    participants are suppressed (--min-cell to change), with what would reveal them. Comparability
     notes (themes in only some codebooks, different CI settings or strata) go to standard
     error, and into JSON output.
 
@@ -167,6 +181,7 @@ def compare(
             level=ci_level,
             pooling=pooling,
             crosswalk_file=crosswalk.name if crosswalk is not None else "crosswalk.csv",
+            min_cell=min_cell,
         )
     frames = {
         "prevalence": result.table(),
@@ -181,6 +196,7 @@ def compare(
         "pooling": result.pooling_method,
         "level": result.level,
         "synthetic": result.synthetic,
+        "min_cell": result.min_cell,
         "notes": result.notes["message"].to_list(),
         "not_compared": result.not_compared.to_dicts(),
         "raremix_version": __version__,
