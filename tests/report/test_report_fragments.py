@@ -133,3 +133,100 @@ def test_cohort_table_suppresses_small_counts_with_a_complement() -> None:
         people, spec, groups=[("Overall", people)], min_cell=0, caption="c", name="n"
     )
     assert {row[0]: row[1] for row in open_table.rows}["M"] == "2 (20.0%)"
+
+
+def _determined(equations: list[dict[str, int]], hidden: set[str]) -> set[str]:
+    """Hidden cells that the equations (cell -> coefficient, all = 0) pin down exactly, by
+    rank: a cell is determined iff adding its unit row does not raise the rank of the
+    equations restricted to the hidden cells (independent of toolkit.privacy's QR)."""
+    import numpy as np
+
+    names = sorted(hidden)
+    index = {n: i for i, n in enumerate(names)}
+    rows = [[eq.get(n, 0) for n in names] for eq in equations if any(c in hidden for c in eq)]
+    if not rows:
+        return set()
+    matrix = np.array(rows, dtype=float)
+    rank = np.linalg.matrix_rank(matrix)
+    found = set()
+    for name in names:
+        unit = np.zeros(len(names))
+        unit[index[name]] = 1.0
+        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+            found.add(name)
+    return found
+
+
+def test_cohort_table_hides_complements_across_strata() -> None:
+    """Overall men 5 = 2 (A, hidden) + 3 (B, shown) would give the hidden 2 away."""
+    from toolkit.model import AttributeSpec
+
+    sex = ["F"] * 5 + ["M"] * 2 + ["F"] * 3 + ["M"] * 3
+    status = ["A"] * 7 + ["B"] * 6
+    people = pl.DataFrame(
+        {"participant_id": [f"P{i:02d}" for i in range(13)], "sex": sex, "status": status}
+    )
+    spec = {"sex": AttributeSpec(name="sex", type="categorical", levels=("F", "M"))}
+    groups = [("Overall", people)] + [(s, people.filter(pl.col("status") == s)) for s in ("A", "B")]
+    table = tables.cohort_table(people, spec, groups=groups, min_cell=3, caption="c", name="n")
+    cells = {row[0]: row[1:] for row in table.rows}
+    assert cells["M"][1] == "suppressed"
+    # Every shown count and the group sizes as equations: overall = A + B per level, and
+    # each group's levels add up to its size.
+    shown: dict[str, int] = {}
+    hidden: set[str] = set()
+    for level in ("F", "M"):
+        for g, name in enumerate(("O", "A", "B")):
+            key = f"{level}{name}"
+            text = cells[level][g]
+            if text == "suppressed":
+                hidden.add(key)
+            else:
+                shown[key] = int(text.split()[0])
+    sizes = {"O": 13, "A": 7, "B": 6}
+    equations = [{"FO": 1, "FA": -1, "FB": -1}, {"MO": 1, "MA": -1, "MB": -1}]
+    equations += [{f"F{g}": 1, f"M{g}": 1} for g in sizes]  # = size, a known constant
+    assert hidden and not _determined(equations, hidden)
+    for text in (c for row in cells.values() for c in row if c):
+        if text != "suppressed":
+            assert not 1 <= int(text.split()[0]) < 3
+    # The same check finds the leak of hiding per column only (the previous behaviour).
+    assert _determined(equations, {"MA", "FA"}) == {"MA", "FA"}
+
+
+def test_cohort_table_hides_small_strata_missing_counts_and_ranges() -> None:
+    from toolkit.model import AttributeSpec
+
+    people = pl.DataFrame(
+        {
+            "participant_id": [f"P{i:02d}" for i in range(12)],
+            "status": ["A"] * 6 + ["B"] * 4 + ["C"] * 2,
+            "age": [30.0, 41, 52, 63, 74, None, 35, 46, 57, 68, 79, 80],
+        }
+    )
+    spec = {"age": AttributeSpec(name="age", type="numeric")}
+    groups = [("Overall", people)] + [
+        (s, people.filter(pl.col("status") == s)) for s in ("A", "B", "C")
+    ]
+    table = tables.cohort_table(
+        people, spec, groups=groups, min_cell=3, caption="Participants.", name="n"
+    )
+    # C (2 people) is hidden, and with it the next smallest stratum (B): "12 = 6 + ? + ?".
+    assert table.columns[1:] == (
+        "Overall (n=12)",
+        "A (n=6)",
+        "B (n suppressed)",
+        "C (n suppressed)",
+    )
+    cells = {row[0]: row[1:] for row in table.rows}
+    assert "range" not in cells and "Ranges are not shown" in table.caption
+    assert "80" not in " ".join(" ".join(r) for r in table.rows)  # the oldest person's age
+    # One missing age (in A) is small: hidden in A and overall (overall = A + B + C).
+    assert cells["missing"][0] == "suppressed" and cells["missing"][1] == "suppressed"
+    assert cells["mean (SD)"][2] == cells["mean (SD)"][3] == "suppressed"
+    open_table = tables.cohort_table(
+        people, spec, groups=groups, min_cell=0, caption="Participants.", name="n"
+    )
+    opened = {row[0]: row[1:] for row in open_table.rows}
+    assert opened["range"][0] == "30–80" and opened["missing"][0] == "1"
+    assert open_table.columns[4] == "C (n=2)"

@@ -24,6 +24,7 @@ from toolkit.report.spec import (
     Banner,
     Block,
     Bullets,
+    Callout,
     FigureBlock,
     JointDisplay,
     JointRow,
@@ -161,10 +162,18 @@ def protect(study: Study, results: StudyResults) -> StudyResults:
             differences = privacy.suppress_differences(
                 differences, min_cell=min_cell, hidden=hidden, counts=DIFFERENCE_COUNTS
             )
+        # participants_a/_b are the themes' overall counts: where the prevalence table hid
+        # one (small, or as a complement), the co-occurrence table hides it too.
+        overall_hidden = {code for code, variable, _ in hidden if variable is None}
+        also = [
+            a in overall_hidden or b in overall_hidden
+            for a, b in cooc.select("code_a", "code_b").iter_rows()
+        ]
         cooc = privacy.suppress_counts(
             cooc,
             min_cell=min_cell,
             counts={"participants_both": ["jaccard"], "participants_a": [], "participants_b": []},
+            also=also,
         )
     if saturation is not None:
         # The curve names the participant of each interview: pseudonyms only, under that name.
@@ -332,7 +341,52 @@ def _cohort_section(study: Study) -> Section:
                 name=f"cohort_{attribute}",
             )
         )
+    warning = reidentification_callout(study)
+    if warning is not None:
+        blocks.insert(0, warning)
     return Section("cohort", "Participants", tuple(blocks))
+
+
+def reidentification_callout(study: Study) -> Callout | None:
+    """A warning when the report shows attribute combinations shared by fewer than k people.
+
+    Runs :func:`toolkit.privacy.k_anonymity` (``privacy.k``, ``privacy.quasi_identifiers``)
+    whatever ``min_cell`` is, and counts the rare combinations each report element shows.
+    The combinations themselves are not printed: listing them would expose them
+    (``raremix privacy`` lists them for the researcher).
+    """
+    from toolkit import privacy
+    from toolkit.errors import UsageError
+
+    settings = study.manifest.privacy
+    try:
+        found = privacy.k_anonymity(study)
+    except UsageError as error:
+        return Callout("Re-identification check not run", f"{error}.")
+    shown = found.filter(pl.col("exposed_by") != "")
+    if shown.height == 0:
+        return None
+    per_element: dict[str, int] = {}
+    for exposed in shown["exposed_by"].to_list():
+        for element in exposed.split("; "):
+            per_element[element] = per_element.get(element, 0) + 1
+    elements = "; ".join(f"{name} ({count})" for name, count in per_element.items())
+    names = (
+        ", ".join(settings.quasi_identifiers)
+        if settings.quasi_identifiers is not None
+        else "every stratifiable attribute"
+    )
+    min_cell = study.manifest.analysis.min_cell
+    text = (
+        f"{shown.height} combination(s) of participant attributes ({names}) are shared by fewer "
+        f"than {settings.k} participants (privacy.k = {settings.k}) and appear in this report: "
+        f"{elements}. Small-cell suppression is "
+        + (f"set to min_cell = {min_cell}" if min_cell > 1 else "off (min_cell = 0)")
+        + "; it hides small counts, not who a quotation's descriptors point to. Before sharing, "
+        "consider coarser bins, fewer quotation descriptors (report.descriptors), fewer strata or "
+        "a higher min_cell; raremix privacy, run on the study folder, lists the combinations."
+    )
+    return Callout("Re-identification check", text)
 
 
 def _domain_of(study: Study, code_ids: Sequence[str], depth: int) -> list[str]:
@@ -657,8 +711,11 @@ def _coreq(study: Study, results: StudyResults) -> Table:
         frame, levels_ = stratum_frame(study, attribute)
         counts = frame.group_by("stratum_value").len()
         lookup = dict(counts.iter_rows())
-        hidden = tables._hide_small(
-            [int(lookup.get(v, 0)) for v in levels_], study.manifest.analysis.min_cell
+        # the same subgroups as the participants and prevalence tables hide
+        hidden = tables.hidden_sizes(
+            study.n_participants,
+            [int(lookup.get(v, 0)) for v in levels_],
+            study.manifest.analysis.min_cell,
         )
         descriptions.append(
             f"{spec.display}: "

@@ -24,6 +24,7 @@ from toolkit.report.spec import (
     Banner,
     Block,
     Bullets,
+    Callout,
     FigureBlock,
     JointDisplay,
     Note,
@@ -215,6 +216,14 @@ def _block(block: Block) -> str:
     if isinstance(block, Banner):
         return fill(
             "partials/banner.md", text=escape(block.text), typst_text=escape_typst(block.text)
+        )
+    if isinstance(block, Callout):
+        return fill(
+            "partials/callout.md",
+            title=escape(block.title),
+            text=escape(block.text),
+            typst_title=escape_typst(block.title),
+            typst_text=escape_typst(block.text),
         )
     if isinstance(block, Table):
         return fill("partials/table.md", table=pipe_table(block), caption=escape(block.caption))

@@ -112,7 +112,20 @@ class JointDisplay:
     rows: tuple[JointRow, ...]
 
 
-Block = Paragraph | Note | Bullets | Banner | Table | FigureBlock | JointDisplay
+@dataclass(frozen=True)
+class Callout:
+    """A boxed warning next to what it is about (a re-identification risk), in every format.
+
+    Attributes:
+        title: a short bold lead ("Re-identification check").
+        text: the warning.
+    """
+
+    title: str
+    text: str
+
+
+Block = Paragraph | Note | Bullets | Banner | Callout | Table | FigureBlock | JointDisplay
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,96 @@ def _hide_small(counts: Sequence[int], min_cell: int) -> list[bool]:
     return hidden
 
 
+def hidden_sizes(total: int, sizes: Sequence[int], min_cell: int) -> list[bool]:
+    """Which subgroup sizes to hide: the rule of :func:`toolkit.privacy.suppress`.
+
+    A subgroup of 1..k−1 participants is hidden; since the subgroups add up to ``total``,
+    complements are hidden with it (never exactly one hidden, hidden ones never adding up to
+    a small number), so the prevalence table and the participants table hide the same
+    subgroups. A small ``total`` hides every subgroup.
+    """
+    from toolkit import privacy
+
+    if min_cell <= 1:
+        return [False] * len(sizes)
+    if privacy.is_small(total, min_cell):
+        return [True] * len(sizes)
+    values = [total, *sizes]
+    hidden = {j + 1 for j, size in enumerate(sizes) if privacy.is_small(size, min_cell)}
+    if hidden:
+        equation = privacy._Equation(total=0, parts=list(range(1, len(values))))
+        privacy._protect([equation], hidden, values, min_cell=min_cell)
+    return [j + 1 in hidden for j in range(len(sizes))]
+
+
+def protect_table(
+    counts: Sequence[Sequence[int]],
+    sizes: Sequence[int],
+    *,
+    min_cell: int,
+    partition: bool,
+    unshown: Sequence[int] = (),
+) -> tuple[list[list[bool]], list[bool]]:
+    """Small-cell suppression of a two-way table of participant counts, with complements.
+
+    Args:
+        counts: ``counts[level][group]``; the levels of each group add up to its size.
+        sizes: participants per group; ``sizes[0]`` is the overall group.
+        min_cell: k.
+        partition: the groups after the first partition the first (strata of one
+            attribute), so each level's count in the first group is the sum of the others.
+        unshown: levels the table never shows (treated as hidden from the start).
+
+    Returns:
+        ``(hidden[level][group], hidden size per group)``: no shown count is 1..k−1, and no
+        hidden count can be computed exactly from the shown ones and the sums (the same
+        guarantee as :func:`toolkit.privacy.suppress`).
+    """
+    from toolkit import privacy
+
+    groups, levels = len(sizes), len(counts)
+    if min_cell <= 1:
+        return [[False] * groups for _ in range(levels)], [False] * groups
+    if partition and groups > 1:
+        strata = hidden_sizes(sizes[0], sizes[1:], min_cell)
+        size_hidden = [privacy.is_small(sizes[0], min_cell), *strata]
+        if size_hidden[0]:
+            size_hidden = [True] * groups
+    else:
+        size_hidden = [privacy.is_small(n, min_cell) for n in sizes]
+
+    def cell(level: int, group: int) -> int:
+        return groups + level * groups + group
+
+    values = [
+        *(n if size_hidden[g] else n + 10**9 for g, n in enumerate(sizes)),  # sizes: last picks
+        *(int(counts[lv][g]) for lv in range(levels) for g in range(groups)),
+    ]
+    hidden = {g for g in range(groups) if size_hidden[g]}
+    for lv in range(levels):
+        for g in range(groups):
+            if size_hidden[g] or lv in unshown or privacy.is_small(int(counts[lv][g]), min_cell):
+                hidden.add(cell(lv, g))
+    equations = [
+        privacy._Equation(total=g, parts=[cell(lv, g) for lv in range(levels)])
+        for g in range(groups)
+        if levels
+    ]
+    if partition and groups > 1:
+        equations += [
+            privacy._Equation(total=cell(lv, 0), parts=[cell(lv, g) for g in range(1, groups)])
+            for lv in range(levels)
+        ]
+        equations.append(privacy._Equation(total=0, parts=list(range(1, groups))))
+    # A shown size is never summed with hidden cells (rule 2 sums hidden parts only), so its
+    # inflated value above only makes it the last cell picked as a complement.
+    privacy._protect(equations, hidden, values, min_cell=min_cell)
+    return (
+        [[cell(lv, g) in hidden for g in range(groups)] for lv in range(levels)],
+        [g in hidden for g in range(groups)],
+    )
+
+
 def cohort_table(
     participants: pl.DataFrame,
     attributes: Mapping[str, AttributeSpec],
@@ -121,6 +211,7 @@ def cohort_table(
     min_cell: int,
     caption: str,
     name: str,
+    partition: bool = True,
 ) -> Table:
     """Participants' characteristics: counts (%) per level, mean (SD), median, range.
 
@@ -128,11 +219,25 @@ def cohort_table(
         participants: the participants frame (canonical).
         attributes: the attributes to describe, in order.
         groups: (column header, participants of that group): the overall column first.
-        min_cell: small-cell threshold; counts 1..k−1 (and a complement) print as suppressed,
-            and numeric summaries of a group smaller than k too.
+        min_cell: small-cell threshold k. With k ≥ 2: counts 1..k−1 print as suppressed,
+            with complements across the levels of a group and across the groups
+            (:func:`protect_table`); a subgroup of 1..k−1 participants is hidden whole, its
+            size included; numeric summaries of fewer than k recorded values are hidden; and
+            the range (minimum and maximum, each the exact value of one participant) is left
+            out.
         caption, name: of the table.
+        partition: the groups after the first are subgroups that together make up the first
+            (strata of one attribute, "missing" included).
     """
-    columns = ["Characteristic", *(f"{header} (n={frame.height})" for header, frame in groups)]
+    sizes = [frame.height for _header, frame in groups]
+    _, size_hidden = protect_table([], sizes, min_cell=min_cell, partition=partition)
+    columns = [
+        "Characteristic",
+        *(
+            f"{header} (n {SUPPRESSED})" if hidden else f"{header} (n={frame.height})"
+            for (header, frame), hidden in zip(groups, size_hidden, strict=True)
+        ),
+    ]
     rows: list[tuple[str, ...]] = []
     indent: list[int] = []
     for attr, spec in attributes.items():
@@ -146,30 +251,49 @@ def cohort_table(
             )
             has_missing = participants[attr].null_count() > 0
             labels = [*levels, *(["missing"] if has_missing else [])]
-            cells: list[list[str]] = []
-            for _header, frame in groups:
-                values = frame[attr].to_list()
-                counts = [sum(1 for v in values if v == level) for level in levels]
-                if has_missing:
-                    counts.append(sum(1 for v in values if v is None))
-                hidden = _hide_small(counts, min_cell)
-                cells.append(
+            table_counts: list[list[int]] = []
+            for level in labels:
+                table_counts.append(
                     [
-                        _count_cell(c, frame.height, min_cell, h)
-                        for c, h in zip(counts, hidden, strict=True)
+                        (
+                            frame[attr].null_count()
+                            if level == "missing" and has_missing
+                            else int((frame[attr] == level).sum())
+                        )
+                        for _header, frame in groups
                     ]
                 )
+            hidden, _ = protect_table(table_counts, sizes, min_cell=min_cell, partition=partition)
             for i, label in enumerate(labels):
-                rows.append((label, *(col[i] for col in cells)))
+                rows.append(
+                    (
+                        label,
+                        *(
+                            _count_cell(table_counts[i][g], sizes[g], min_cell, hidden[i][g])
+                            for g in range(len(groups))
+                        ),
+                    )
+                )
                 indent.append(1)
         else:
+            recorded = [frame[attr].drop_nulls().len() for _header, frame in groups]
+            missing_counts = [frame[attr].null_count() for _header, frame in groups]
+            # The number of recorded values is not shown, only the missing ones.
+            hidden, _ = protect_table(
+                [recorded, missing_counts],
+                sizes,
+                min_cell=min_cell,
+                partition=partition,
+                unshown=[0],
+            )
             stats: list[list[str]] = []
-            for _header, frame in groups:
+            for g, (_header, frame) in enumerate(groups):
                 series = frame[attr].cast(pl.Float64).drop_nulls()
-                missing = frame[attr].null_count()
-                if series.len() == 0 or (1 <= frame.height < min_cell):
+                missing = SUPPRESSED if hidden[1][g] else str(missing_counts[g])
+                too_few = size_hidden[g] or (min_cell > 1 and series.len() < min_cell)
+                if series.len() == 0 or too_few:
                     hidden_text = SUPPRESSED if series.len() else DASH
-                    stats.append([hidden_text, hidden_text, hidden_text, str(missing)])
+                    stats.append([hidden_text, hidden_text, hidden_text, missing])
                     continue
                 sd = series.std() if series.len() > 1 else None
                 mean = series.mean()
@@ -179,15 +303,26 @@ def cohort_table(
                         f"{number(float(mean))} ({number(None if sd is None else float(sd))})",  # type: ignore[arg-type]
                         number(float(median)),  # type: ignore[arg-type]
                         f"{number(float(series.min()), digits=0)}–{number(float(series.max()), digits=0)}",  # type: ignore[arg-type]
-                        str(missing),
+                        missing,
                     ]
                 )
-            labels = ["mean (SD)", "median", "range"]
-            if any(int(s[3]) for s in stats):
+            labels = ["mean (SD)", "median"]
+            if min_cell <= 1:
+                labels.append("range")
+            else:
+                stats = [[s[0], s[1], s[3]] for s in stats]
+            if any(missing_counts):
                 labels.append("missing")
+            else:
+                stats = [s[: len(labels)] for s in stats]
             for i, label in enumerate(labels):
                 rows.append((label, *(col[i] for col in stats)))
                 indent.append(1)
+    if min_cell > 1 and any(spec.type != "categorical" for spec in attributes.values()):
+        caption = (
+            f"{caption} Ranges are not shown: a minimum or maximum is one participant's exact "
+            f"value (small-cell suppression, min_cell = {min_cell})."
+        ).strip()
     return Table(
         name=name,
         caption=caption,
