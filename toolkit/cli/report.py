@@ -43,6 +43,15 @@ def _engine_option(fn: click.decorators.FC) -> click.decorators.FC:
     help="With --compare: CSV study_id, code_id, theme_id mapping codes to shared themes.",
 )
 @click.option(
+    "--min-cell",
+    "min_cell",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="K",
+    help="With --compare: suppress counts of 1 to K-1 participants (default 5, whatever the "
+    "studies' own analysis.min_cell; 0 switches it off). A study report uses analysis.min_cell.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, file_okay=False),
@@ -55,6 +64,7 @@ def report(
     studies: tuple[Path, ...],
     compare_mode: bool,
     crosswalk: Path | None,
+    min_cell: int | None,
     output: Path | None,
     formats: str | None,
     engine: str | None,
@@ -87,11 +97,21 @@ def report(
             raise UsageError("--compare needs at least two study folders")
         with progress("Rendering the comparison report"):
             rendered = render_comparison(
-                list(studies), crosswalk=crosswalk, out_dir=output, formats=formats, engine=engine
+                list(studies),
+                crosswalk=crosswalk,
+                out_dir=output,
+                formats=formats,
+                engine=engine,
+                min_cell=min_cell,
             )
     else:
         if crosswalk is not None:
             raise UsageError("--crosswalk only applies with --compare")
+        if min_cell is not None:
+            raise UsageError(
+                "--min-cell only applies with --compare; a study report uses analysis.min_cell "
+                "in study.yml"
+            )
         if len(studies) > 1:
             raise UsageError(
                 f"{len(studies)} studies given: render one study at a time, "

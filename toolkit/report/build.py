@@ -59,8 +59,12 @@ def render_comparison(
     out_dir: Path | None = None,
     formats: str | Sequence[str] | None = None,
     engine: str | None = None,
+    min_cell: int | None = None,
 ) -> Rendered:
     """Render the comparison report of two or more studies (SPEC §5, issue 5).
+
+    ``min_cell``: small-cell threshold of the comparison (None: 5, whatever the studies'
+    own ``analysis.min_cell``; 0: off).
 
     Raises:
         InputError: a study or the crosswalk fails validation (nothing is written).
@@ -73,7 +77,10 @@ def render_comparison(
     studies = [load_study(Path(p)) for p in study_paths]
     walk = read_crosswalk(crosswalk) if crosswalk is not None else None
     comparison = compare(
-        studies, crosswalk=walk, crosswalk_file=crosswalk.name if crosswalk else "crosswalk.csv"
+        studies,
+        crosswalk=walk,
+        crosswalk_file=crosswalk.name if crosswalk else "crosswalk.csv",
+        min_cell=min_cell,
     )
     report = build_comparison_report(studies, comparison, crosswalk=crosswalk)
     target = (

@@ -1,7 +1,8 @@
 """Assemble the comparison report: cohorts of different conditions side by side (issue 5).
 
 Input: the loaded studies and the :class:`toolkit.compare.Comparison` of them (counts already
-suppressed there with each study's ``min_cell``). Output: a
+suppressed there with the comparison's ``min_cell``, 5 unless the user chose another; the
+cohort table here uses the same setting). Output: a
 :class:`~toolkit.report.spec.Report` in the same house style as the study report.
 """
 
@@ -44,7 +45,12 @@ def cohort_names(studies: Sequence[Study]) -> dict[str, str]:
     }
 
 
-def _cohort_table(studies: Sequence[Study], names: dict[str, str]) -> Table:
+def hidden_text(min_cell: int) -> str:
+    """What a suppressed cell says: ``suppressed (fewer than 5)``."""
+    return f"{tables.SUPPRESSED} (fewer than {min_cell})"
+
+
+def _cohort_table(studies: Sequence[Study], names: dict[str, str], min_cell: int) -> Table:
     attributes: dict[str, AttributeSpec] = {}
     for study in studies:
         order_by = study.manifest.analysis.order_by
@@ -68,7 +74,7 @@ def _cohort_table(studies: Sequence[Study], names: dict[str, str]) -> Table:
                 study.participants,
                 own,
                 groups=[("x", study.participants)],
-                min_cell=study.manifest.analysis.min_cell,
+                min_cell=min_cell,
                 caption="",
                 name="x",
             )
@@ -93,9 +99,16 @@ def _cohort_table(studies: Sequence[Study], names: dict[str, str]) -> Table:
                 )
             )
             indent.append(1)
+    caption = (
+        "The cohorts side by side: n (%) or mean (SD), median and range of each participant attribute."
+        if min_cell <= 1
+        else "The cohorts side by side: n (%) or mean (SD) and median of each participant attribute. "
+        f"Counts of 1 to {min_cell - 1} are suppressed (min_cell = {min_cell}), and ranges are not "
+        "shown: a minimum or maximum is one participant's exact value."
+    )
     return Table(
         name="cohorts",
-        caption="The cohorts side by side: n (%) or mean (SD), median and range of each participant attribute.",
+        caption=caption,
         columns=("Characteristic", *(f"{names[s.id]} (n={s.n_participants})" for s in studies)),
         rows=tuple(rows),
         align=("l", *("r" for _ in studies)),
@@ -103,11 +116,11 @@ def _cohort_table(studies: Sequence[Study], names: dict[str, str]) -> Table:
     )
 
 
-def _cell(row: dict[str, Any] | None) -> str:
+def _cell(row: dict[str, Any] | None, min_cell: int) -> str:
     if row is None or not row.get("mapped"):
         return "not in codebook"
     if row["participants"] is None:
-        return tables.SUPPRESSED
+        return hidden_text(min_cell)
     return f"{row['participants']}/{row['denominator']} ({tables.pct(row['prevalence'])})"
 
 
@@ -123,24 +136,35 @@ def _prevalence_table(comparison: Any, names: dict[str, str], level: float) -> T
         pooled = lookup.get((theme_id, "pooled"))
         pooled_text = tables.DASH
         i2 = tables.DASH
-        if pooled is not None and pooled.get("mapped") and pooled["prevalence"] is not None:
+        if pooled is not None and pooled.get("suppressed"):
+            pooled_text = i2 = tables.SUPPRESSED
+        elif pooled is not None and pooled.get("mapped") and pooled["prevalence"] is not None:
             pooled_text = f"{tables.pct(pooled['prevalence'])} ({tables.ci(pooled['ci_lower'], pooled['ci_upper'])})"
             i2 = tables.pct(pooled["i2"], digits=0)
         rows.append(
             (
                 label,
-                *(_cell(lookup.get((theme_id, c))) for c in comparison.cohorts),
+                *(
+                    _cell(lookup.get((theme_id, c)), comparison.min_cell)
+                    for c in comparison.cohorts
+                ),
                 pooled_text,
                 i2,
             )
         )
         indent.append(int(depth or 0))
+    caption = (
+        f"Theme prevalence in each cohort (x/n, %) and the random-effects pooled prevalence with its "
+        f"{100 * level:g}% CI and I² (share of variation due to heterogeneity between cohorts)."
+    )
+    if comparison.min_cell > 1:
+        caption += (
+            f" A cohort count of fewer than {comparison.min_cell} participants is suppressed, and "
+            "so is the pooled estimate of its theme, which would give it away."
+        )
     return Table(
         name="comparison",
-        caption=(
-            f"Theme prevalence in each cohort (x/n, %) and the random-effects pooled prevalence with its "
-            f"{100 * level:g}% CI and I² (share of variation due to heterogeneity between cohorts)."
-        ),
+        caption=caption,
         columns=(
             "Theme",
             *(names[c] for c in comparison.cohorts),
@@ -169,7 +193,7 @@ def _heatmap(comparison: Any, names: dict[str, str]) -> FigureBlock:
                 row_text.append("not in codebook")
             elif row["participants"] is None:
                 row_values.append(None)
-                row_text.append(tables.SUPPRESSED)
+                row_text.append(hidden_text(comparison.min_cell))
             else:
                 row_values.append(row["prevalence"])
                 row_text.append(f"{row['participants']}/{row['denominator']}")
@@ -183,7 +207,8 @@ def _heatmap(comparison: Any, names: dict[str, str]) -> FigureBlock:
         fig,
         "Theme prevalence in each cohort: colour shows participants (%), the cell text x/n. "
         '"not in codebook": that cohort\'s codebook has no code for the theme, so it is not '
-        'compared; "suppressed": fewer participants than the minimum cell size.',
+        'compared; "suppressed": fewer than '
+        f"{comparison.min_cell} participants voiced the theme (small-cell suppression).",
         width=760,
         height=fig.layout.height or 600,
     )
@@ -280,6 +305,21 @@ def comparison_findings(comparison: Any, names: dict[str, str], level: float) ->
     return found
 
 
+def _suppression_text(min_cell: int) -> str:
+    if min_cell <= 1:
+        return (
+            "No small-cell suppression was applied (min_cell = 0, chosen with --min-cell 0): every "
+            "count is shown, however small."
+        )
+    return (
+        f"Small-cell suppression: counts of 1 to {min_cell - 1} participants are suppressed "
+        f"(min_cell = {min_cell}; comparisons default to 5 whatever each study's own setting, "
+        "and --min-cell changes it), together with everything from which such a count could "
+        "be worked out: the pooled estimate, I² and total of a theme with a suppressed cohort "
+        "count, differences involving it, and segment counts that would add up to it."
+    )
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -338,7 +378,7 @@ def build_comparison_report(
     ]
     sections: list[Section] = [
         Section("summary", "Summary", tuple(summary)),
-        Section("cohorts", "Cohorts", (_cohort_table(studies, names),)),
+        Section("cohorts", "Cohorts", (_cohort_table(studies, names, comparison.min_cell),)),
         Section(
             "prevalence",
             "Theme prevalence across cohorts",
@@ -365,6 +405,12 @@ def build_comparison_report(
                     caption=(
                         f"{first} minus {second}: difference in theme prevalence (percentage "
                         f"points) with its {100 * level:g}% CI ({method})."
+                        + (
+                            f" Where either count is below {comparison.min_cell}, the difference "
+                            "is suppressed too: with the other count shown it would reveal it."
+                            if comparison.min_cell > 1
+                            else ""
+                        )
                     ),
                     columns=(
                         "Theme",
@@ -378,8 +424,12 @@ def build_comparison_report(
                             r["label"],
                             tables.xn(r["participants_cohort"], r["denominator_cohort"]),
                             tables.xn(r["participants_reference"], r["denominator_reference"]),
-                            tables.points(r["difference"]),
-                            tables.points_ci(r["ci_lower"], r["ci_upper"]),
+                            tables.SUPPRESSED
+                            if r["suppressed"]
+                            else tables.points(r["difference"]),
+                            tables.SUPPRESSED
+                            if r["suppressed"]
+                            else tables.points_ci(r["ci_lower"], r["ci_upper"]),
                         )
                         for r in part.iter_rows(named=True)
                     ),
@@ -426,6 +476,7 @@ def build_comparison_report(
                     "coded in their own words; a theme not voiced is not a theme absent, and a theme missing from "
                     "a codebook is not comparable at all. With two or three cohorts, τ² and I² are very imprecise."
                 ),
+                Paragraph(_suppression_text(comparison.min_cell)),
                 Paragraph(f"Analysis and report: raremix {__version__}."),
             ),
         )
@@ -447,6 +498,7 @@ def build_comparison_report(
         ("Matching", comparison.matching),
         ("Pooling", _pooling_name(comparison.pooling_method)),
         ("Confidence level", f"{level:g}"),
+        ("Minimum cell size", str(comparison.min_cell)),
         ("raremix version", __version__),
         ("Rendered at", now.isoformat(timespec="seconds")),
     ]
