@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import platform
 import shutil
@@ -300,15 +299,15 @@ def markdown(results: dict[str, object]) -> str:
         "",
         "## Cost against size",
         "",
-        "Seconds against segments, and the growth exponent from the previous size "
-        "(log ratio of seconds over log ratio of segments: 1.0 = linear, below 1 = fixed "
-        "start-up costs still dominate, above 1 = worse than linear):",
+        "Seconds against segments. In brackets: the marginal cost in microseconds per "
+        "segment above the smallest size, (t − t₀) / (s − s₀); constant from one size to the "
+        "next means the cost grows linearly once start-up is paid.",
         "",
         "| segments | floor | raremix | baseline | compare |",
         "|---:|---:|---:|---:|---:|",
     ]
-    previous: dict[str, float] = {}
-    previous_size = 0
+    first: dict[str, float] = {}
+    first_size = rows[0]["segments"] if rows else 0
     for row in rows:
         cells = []
         for tool in TOOLS:
@@ -318,14 +317,11 @@ def markdown(results: dict[str, object]) -> str:
                 cells.append("—")
                 continue
             text = f"{value:.2f} s"
-            if tool in previous and previous_size:
-                exponent = math.log(value / previous[tool]) / math.log(
-                    row["segments"] / previous_size
-                )
-                text += f" (×{exponent:.2f})"
-            previous[tool] = value
+            if tool in first and row["segments"] > first_size:
+                marginal = (value - first[tool]) * 1e6 / (row["segments"] - first_size)
+                text += f" ({marginal:.2f} µs)"
+            first.setdefault(tool, value)
             cells.append(text)
-        previous_size = row["segments"]
         lines.append(f"| {row['segments']:,} | " + " | ".join(cells) + " |")
     errors = [
         f"- {size_label(row['segments'])} {tool}: {entry['error']}"
