@@ -9,7 +9,8 @@ For each corpus size (coded segments) it runs, several times each, as separate p
 - ``compare``: ``raremix compare`` over the 50 cohorts the corpus is split into;
 
 and ``raremix --help`` once (start-up). It reports the median wall time and the peak resident
-memory of each process (``ru_maxrss`` of that child, from ``os.wait4``), checks that raremix
+memory of each process (``ru_maxrss`` of that child, reported by the small wrapper
+:mod:`bench.measure`), checks that raremix
 and the baseline give the same numbers, and writes ``bench/results/results.md`` and
 ``results.json`` with the machine described.
 
@@ -30,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -65,17 +65,17 @@ class Measurement:
 
 
 def run_once(command: list[str], *, cwd: Path) -> tuple[float, float, int, str]:
-    """Run ``command`` as a child; return (seconds, peak MiB, exit status, stderr tail)."""
+    """Run ``command`` under bench/measure.py; return (seconds, peak MiB, status, stderr tail)."""
+    wrapper = [sys.executable, "-I", str(HERE / "measure.py"), "--", *command]
     with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
-        # wait4 gives the resource usage of this child alone (ru_maxrss in KiB on Linux).
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
+        done = subprocess.run(wrapper, cwd=cwd, stdout=subprocess.PIPE, stderr=err, check=False)
         err.seek(0)
         tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
-    return seconds, usage.ru_maxrss / 1024, child.returncode, " | ".join(tail)
+    try:
+        report = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return 0.0, 0.0, done.returncode or 1, " | ".join(tail) or "measure.py reported nothing"
+    return report["seconds"], report["max_rss_kib"] / 1024, report["status"], " | ".join(tail)
 
 
 def measure(tool: str, segments: int, command: list[str], repeats: int) -> Measurement:
