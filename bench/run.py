@@ -78,23 +78,36 @@ def run_once(command: list[str], *, cwd: Path) -> tuple[float, float, int, str]:
     return report["seconds"], report["max_rss_kib"] / 1024, report["status"], " | ".join(tail)
 
 
-def measure(tool: str, segments: int, command: list[str], repeats: int) -> Measurement:
-    result = Measurement(tool, segments, command)
+def measure_round_robin(
+    segments: int, commands_by_tool: dict[str, list[str]], repeats: int
+) -> dict[str, Measurement]:
+    """Run every command ``repeats`` times, one of each in turn.
+
+    Taking turns spreads bursts of other work on the machine over all tools alike, so their
+    medians stay comparable.
+    """
+    results = {
+        tool: Measurement(tool, segments, command) for tool, command in commands_by_tool.items()
+    }
     for _ in range(repeats):
-        seconds, peak, status, tail = run_once(command, cwd=REPO)
-        if status != 0:
-            result.error = f"exit {status}: {tail}"
-            break
-        result.seconds.append(seconds)
-        result.peak_mib.append(peak)
+        for result in results.values():
+            if result.error is not None:
+                continue
+            seconds, peak, status, tail = run_once(result.command, cwd=REPO)
+            if status != 0:
+                result.error = f"exit {status}: {tail}"
+                continue
+            result.seconds.append(seconds)
+            result.peak_mib.append(peak)
     label = size_label(segments) if segments else "-"
-    shown = (
-        f"{result.median_seconds:.3f} s, {result.max_peak_mib:.0f} MiB"
-        if result.error is None
-        else result.error
-    )
-    print(f"  {label:>4} {tool:<9} {shown}", flush=True)
-    return result
+    for tool, result in results.items():
+        shown = (
+            f"{result.median_seconds:.3f} s, {result.max_peak_mib:.0f} MiB"
+            if result.error is None
+            else result.error
+        )
+        print(f"  {label:>4} {tool:<9} {shown}", flush=True)
+    return results
 
 
 def raremix_command() -> list[str]:
@@ -347,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="only 1e4 and 1e5, 3 runs each")
     parser.add_argument("--repeats", type=int, default=5, help="runs per command (default 5)")
     parser.add_argument(
-        "--big-repeats", type=int, default=3, help="runs at 5e6 and above (default 3)"
+        "--big-repeats", type=int, default=5, help="runs at 5e6 and above (default 5)"
     )
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"subset of {','.join(TOOLS)}")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where results.md/json go")
@@ -363,18 +376,17 @@ def main(argv: list[str] | None = None) -> None:
     print("Generating SYNTHETIC corpora (cached in bench/data/)...", flush=True)
     corpora = [generate(s, root=args.data) for s in sizes]
     print("Start-up:", flush=True)
-    startup = measure("--help", 0, [*raremix_command(), "--help"], max(repeats, 10))
+    startup = measure_round_robin(0, {"--help": [*raremix_command(), "--help"]}, max(repeats, 10))[
+        "--help"
+    ]
     rows = []
     for corpus in corpora:
         count = corpus.segments
         runs = args.big_repeats if count >= BIG else repeats
         out = Path(tempfile.mkdtemp(prefix=f"raremix-bench-{size_label(count)}-"))
         try:
-            done = {
-                tool: measure(tool, count, command, runs)
-                for tool, command in commands(corpus, out).items()
-                if tool in tools
-            }
+            chosen = {t: c for t, c in commands(corpus, out).items() if t in tools}
+            done = measure_round_robin(count, chosen, runs)
             rows.append(
                 {
                     "segments": count,
