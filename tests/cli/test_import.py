@@ -49,7 +49,10 @@ def test_import_then_validate(
     out = tmp_path / "study"
     code, stdout, stderr = _run("import", str(fixtures_dir / relative), "-o", str(out))
     assert code == 0, stderr
-    assert f"{participants} participants, {codes} codes, {codings} codings" in stdout
+    counts = ", ".join(
+        [plural(participants, "participant"), plural(codes, "code"), plural(codings, "coding")]
+    )
+    assert counts in stdout
     assert pl.read_csv(out / "participants.csv", infer_schema=False).height == participants
     assert pl.read_csv(out / "codebook.csv", infer_schema=False).height == codes
     frame = pl.read_csv(out / "codings.csv", infer_schema=False)

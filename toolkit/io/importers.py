@@ -281,9 +281,11 @@ class ImportSummary:
     warnings: tuple[str, ...]
 
     def line(self) -> str:
+        from toolkit.summary import plural
+
         return (
-            f"imported {self.kind}: {self.participants} participants, {self.codes} codes, "
-            f"{self.codings} codings -> {self.output}"
+            f"imported {self.kind}: {plural(self.participants, 'participant')}, "
+            f"{plural(self.codes, 'code')}, {plural(self.codings, 'coding')} -> {self.output}"
         )
 
 
