@@ -131,7 +131,7 @@ def test_unknown_layout_error(tmp_path: Path) -> None:
         "quote=Text",
     )
     assert code == 0, stderr
-    assert "1 participants, 1 codes, 1 codings" in stdout
+    assert "1 participant, 1 code, 1 coding" in stdout
 
 
 def test_study_yml_can_name_the_vendor_files_directly(tmp_path: Path, fixtures_dir: Path) -> None:
