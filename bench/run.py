@@ -232,8 +232,8 @@ def machine() -> dict[str, str]:
     }
 
 
-def _fmt(value: float | None, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
+def _fmt(value: float | None, spec: str, unit: str = "") -> str:
+    return "—" if value is None else format(value, spec) + unit
 
 
 def markdown(results: dict[str, object]) -> str:
@@ -299,7 +299,8 @@ def markdown(results: dict[str, object]) -> str:
         lines.append(
             f"| {row['segments']:,} | {row['participants']:,} | {row['input_mib']:.0f} MiB "
             f"| {cell('floor')} | {cell('raremix')} | {cell('baseline')} | {cell('compare')} "
-            f"| {_fmt(speedup, '.1f')}× | {_fmt(over_floor, '.2f')}× | {_fmt(over_input, '.2f')}× "
+            f"| {_fmt(speedup, '.1f', '×')} | {_fmt(over_floor, '.2f', '×')} "
+            f"| {_fmt(over_input, '.2f', '×')} "
             f"| {row['agreement']} |"
         )
     startup = results["startup"]

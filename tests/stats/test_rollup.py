@@ -173,3 +173,28 @@ def _is_ancestor(parent: np.ndarray, ancestor: int, node: int) -> bool:
             return True
         node = int(parent[node])
     return False
+
+
+@pytest.mark.parametrize("masked_blocks", [0, 32])
+def test_blocks_by_mask_and_by_sorting_agree(
+    monkeypatch: pytest.MonkeyPatch, masked_blocks: int
+) -> None:
+    from toolkit.stats import rollup
+
+    monkeypatch.setattr(rollup, "MASKED_BLOCKS", masked_blocks)  # 0: always sort
+    rng = np.random.default_rng(7)
+    parent = [-1, 0, 0, 1, 1, 2, -1, 6]
+    participant = rng.integers(0, 40, size=500).tolist()
+    node = rng.integers(0, 8, size=500).tolist()
+    levels = rng.integers(0, 3, size=40).tolist()
+    (grouped,) = rolled_up_counts(
+        np.array(participant),
+        np.array(node),
+        parent=np.array(parent),
+        n_participants=40,
+        groupings=[(np.array(levels), 3)],
+        block_cells=8 * 6,  # blocks of 6 participants
+    )
+    people, segments = brute_force(participant, node, parent, levels, 3)
+    np.testing.assert_array_equal(grouped.participants, people)
+    np.testing.assert_array_equal(grouped.segments, segments)

@@ -57,6 +57,43 @@ def positions(values: pl.Series, categories: Sequence[str]) -> IntArray:
     return values.cast(pl.Enum(list(categories))).to_physical().to_numpy().astype(np.int64)
 
 
+# Up to this many blocks, each block's codings are picked with a mask (one pass over the
+# codings per block); beyond it, one sort by participant is cheaper.
+MASKED_BLOCKS = 32
+
+
+def _participant_blocks(
+    participant: npt.NDArray[np.integer],
+    node: npt.NDArray[np.integer],
+    n_participants: int,
+    block: int,
+) -> list[tuple[int, int, npt.NDArray[np.integer], npt.NDArray[np.integer]]]:
+    """``(lo, hi, participants, nodes)`` for the codings of participants lo .. hi-1."""
+    if n_participants <= block:
+        return [(0, n_participants, participant, node)]
+    starts = range(0, n_participants, block)
+    if len(starts) <= MASKED_BLOCKS:
+        spans = []
+        for lo in starts:
+            hi = min(lo + block, n_participants)
+            inside = (participant >= lo) & (participant < hi)
+            spans.append((lo, hi, participant[inside], node[inside]))
+        return spans
+    by_participant = np.argsort(participant, kind="stable")
+    sorted_participant = participant[by_participant]
+    sorted_node = node[by_participant]
+    cuts = np.searchsorted(sorted_participant, [*starts, n_participants])
+    return [
+        (
+            lo,
+            min(lo + block, n_participants),
+            sorted_participant[cuts[i] : cuts[i + 1]],
+            sorted_node[cuts[i] : cuts[i + 1]],
+        )
+        for i, lo in enumerate(starts)
+    ]
+
+
 def rollup_order(parent: npt.NDArray[np.integer]) -> IntArray:
     """Non-root nodes, deepest first, so that adding each to its parent rolls a tree up.
 
@@ -135,23 +172,7 @@ def rolled_up_counts(
         )
 
     block = max(1, block_cells // max(n_nodes, 1))
-    if n_participants <= block:
-        spans = [(0, n_participants, participant, node)]
-    else:
-        by_participant = np.argsort(participant, kind="stable")
-        sorted_participant = participant[by_participant]
-        sorted_node = node[by_participant]
-        starts = np.arange(0, n_participants, block)
-        cuts = np.searchsorted(sorted_participant, [*starts, n_participants])
-        spans = [
-            (
-                int(lo),
-                min(int(lo) + block, n_participants),
-                sorted_participant[cuts[i] : cuts[i + 1]],
-                sorted_node[cuts[i] : cuts[i + 1]],
-            )
-            for i, lo in enumerate(starts)
-        ]
+    spans = _participant_blocks(participant, node, n_participants, block)
     for lo, hi, block_participant, block_node in spans:
         voiced = np.zeros((n_nodes, hi - lo), dtype=bool)
         voiced[block_node, block_participant - lo] = True
@@ -216,13 +237,11 @@ def reach_counts(
         return people, segments.astype(np.int64)
     targets, starts = np.unique(reach_target, return_index=True)
     block = max(1, block_cells // reach_node.size)
-    by_participant = np.argsort(participant, kind="stable")
-    sorted_participant, sorted_node = participant[by_participant], node[by_participant]
-    for lo in range(0, n_participants, block):
-        hi = min(lo + block, n_participants)
-        first, last = np.searchsorted(sorted_participant, [lo, hi])
+    for lo, hi, block_participant, block_node in _participant_blocks(
+        participant, node, n_participants, block
+    ):
         voiced = np.zeros((n_nodes, hi - lo), dtype=bool)
-        voiced[sorted_node[first:last], sorted_participant[first:last] - lo] = True
+        voiced[block_node, block_participant - lo] = True
         # OR together the rows of the nodes reaching each target, then count participants.
         reached = np.logical_or.reduceat(voiced[reach_node], starts, axis=0)
         people[targets] += np.count_nonzero(reached, axis=1)
