@@ -256,3 +256,17 @@ def test_a_study_with_no_codes_gives_an_empty_comparison(tmp_path: Path) -> None
     assert study.codebook.height == 0
     frame = differences(study, by="sex")
     assert frame.height == 0 and frame.columns == list(COLUMNS)
+
+
+@given(
+    st.integers(1, 40).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.integers(1, 40).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+)
+def test_fisher_matches_scipy(first: tuple[int, int], second: tuple[int, int]) -> None:
+    from scipy.stats import fisher_exact
+
+    (x1, n1), (x2, n2) = first, second
+    expected = fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])[1]
+    assert fisher_two_sided([x1], [n1], [x2], [n2])[0] == pytest.approx(
+        expected, rel=1e-9, abs=1e-12
+    )
