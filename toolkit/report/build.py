@@ -11,7 +11,14 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from toolkit.report.render import FORMATS, Rendered, parse_formats, render_report, warm_browser
+from toolkit.report.render import (
+    FORMATS,
+    Rendered,
+    browser_starting,
+    parse_formats,
+    render_report,
+    warm_browser,
+)
 
 
 def _formats(formats: str | Sequence[str] | None, default: Sequence[str]) -> tuple[str, ...]:
@@ -42,9 +49,10 @@ def render_study(
 
     study = load_study(Path(study_path))
     chosen = _formats(formats, study.manifest.report.formats)
-    report = build_study_report(study)
     target = out_dir if out_dir is not None else Path("reports") / study.id
-    return render_report(report, target, formats=chosen, engine=engine)
+    with browser_starting(any(f in chosen for f in ("pdf", "docx"))):
+        report = build_study_report(study)
+        return render_report(report, target, formats=chosen, engine=engine)
 
 
 def comparison_slug(ids: Sequence[str]) -> str:

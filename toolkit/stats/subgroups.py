@@ -13,6 +13,7 @@ table; they are not compared with anyone, and the ``note`` column says how many 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -77,11 +78,13 @@ def benjamini_hochberg(p_values: Sequence[float] | npt.ArrayLike) -> npt.NDArray
     return out
 
 
-def _log_choose(n: npt.ArrayLike, k: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    from scipy.special import gammaln
-
-    n_, k_ = np.asarray(n, dtype=np.float64), np.asarray(k, dtype=np.float64)
-    return np.asarray(gammaln(n_ + 1) - gammaln(k_ + 1) - gammaln(n_ - k_ + 1), dtype=np.float64)
+def _log_choose(n: int, k: npt.NDArray[np.int64] | int) -> npt.NDArray[np.float64]:
+    """log C(n, k) for each k, from the standard library's log-gamma (tables here are small)."""
+    ks = np.atleast_1d(np.asarray(k, dtype=np.int64))
+    return np.array(
+        [math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1) for j in ks.tolist()],
+        dtype=np.float64,
+    )
 
 
 def _fisher_one(x1: int, n1: int, x2: int, n2: int) -> float:
@@ -90,7 +93,7 @@ def _fisher_one(x1: int, n1: int, x2: int, n2: int) -> float:
     R's fisher.test and scipy, with the same relative tolerance of 1e-7 for ties)."""
     total, voiced = n1 + n2, x1 + x2
     low, high = max(0, n1 - (total - voiced)), min(voiced, n1)
-    support = np.arange(low, high + 1, dtype=np.float64)
+    support = np.arange(low, high + 1, dtype=np.int64)
     log_pmf = (
         _log_choose(voiced, support)
         + _log_choose(total - voiced, n1 - support)
@@ -106,8 +109,9 @@ def fisher_two_sided(
 ) -> npt.NDArray[np.float64]:
     """Fisher's exact two-sided p-value for each 2 × 2 table [[x1, n1−x1], [x2, n2−x2]].
 
-    Computed from the hypergeometric distribution directly (scipy.special's log-gamma), which
-    avoids importing scipy.stats: that import alone costs about a second per command.
+    Computed from the hypergeometric distribution directly (the standard library's
+    log-gamma), which avoids importing scipy.stats: that import alone costs about a second
+    per command.
     """
     a, b, c, d = (np.asarray(v, dtype=np.int64) for v in (x1, n1, x2, n2))
     return np.array(
