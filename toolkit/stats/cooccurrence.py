@@ -50,6 +50,19 @@ SEGMENT_COLUMNS = (
 )
 
 
+def _node_pairs(nodes: pl.DataFrame) -> pl.DataFrame:
+    """Every ordered pair of nodes: ``code_a, label_a, _oa, code_b, label_b, _ob``."""
+
+    def side(suffix: str, order: str) -> pl.DataFrame:
+        return nodes.select(
+            pl.col("code_id").alias(f"code_{suffix}"),
+            pl.col("label").alias(f"label_{suffix}"),
+            pl.col("order").alias(order),
+        )
+
+    return side("a", "_oa").join(side("b", "_ob"), how="cross")
+
+
 def analysis_codings(study: Study) -> pl.DataFrame:
     """The codings the analysis uses: all of them, or those of ``analysis.coder`` when set."""
     coder = study.manifest.analysis.coder
@@ -158,18 +171,8 @@ def participant_cooccurrence(
         .group_by("node", "node_b")
         .agg(pl.len().cast(pl.Int64).alias("participants_both"))
     )
-    a = nodes.select(
-        pl.col("code_id").alias("code_a"),
-        pl.col("label").alias("label_a"),
-        pl.col("order").alias("_oa"),
-    )
-    b = nodes.select(
-        pl.col("code_id").alias("code_b"),
-        pl.col("label").alias("label_b"),
-        pl.col("order").alias("_ob"),
-    )
     frame = (
-        a.join(b, how="cross")
+        _node_pairs(nodes)
         .join(counts.rename({"node": "code_a", "x": "participants_a"}), on="code_a", how="left")
         .join(counts.rename({"node": "code_b", "x": "participants_b"}), on="code_b", how="left")
         .join(
@@ -262,18 +265,8 @@ def segment_cooccurrence(
             pl.col("participant_id").n_unique().cast(pl.Int64).alias("participants"),
         )
     )
-    a = nodes.select(
-        pl.col("code_id").alias("code_a"),
-        pl.col("label").alias("label_a"),
-        pl.col("order").alias("_oa"),
-    )
-    b = nodes.select(
-        pl.col("code_id").alias("code_b"),
-        pl.col("label").alias("label_b"),
-        pl.col("order").alias("_ob"),
-    )
     frame = (
-        a.join(b, how="cross")
+        _node_pairs(nodes)
         .filter(pl.col("code_a") != pl.col("code_b"))
         .join(per_node.rename({"node": "code_a", "n": "segments_a"}), on="code_a", how="left")
         .join(per_node.rename({"node": "code_b", "n": "segments_b"}), on="code_b", how="left")
