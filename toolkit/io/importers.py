@@ -25,16 +25,16 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 import yaml
 
 from toolkit.errors import InputError, Problem, UsageError
 from toolkit.io import exports, qualcoder, redcap, refi
-from toolkit.io.tables import read_table
+from toolkit.io.tables import RoleTable, read_table
 from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, ROW, Tables
 from toolkit.output import frame_to_csv
 
@@ -95,21 +95,6 @@ def detect(path: Path, *, fmt: str | None = None, dictionary: Path | None = None
             "and REDCap exports (.csv .xlsx .xls)",
         )
     )
-
-
-@dataclass(frozen=True)
-class RoleTable:
-    """One canonical frame read from a vendor file, with what the reader noticed.
-
-    Attributes:
-        frame: the raw frame for the role (participants, codebook or codings).
-        warnings: non-fatal notes for the user (parts left out, dictionary found, ...).
-        attribute_types: participant attribute types the source declares.
-    """
-
-    frame: pl.DataFrame
-    warnings: tuple[str, ...] = ()
-    attribute_types: Mapping[str, Literal["numeric", "categorical"]] = field(default_factory=dict)
 
 
 def is_redcap_export(path: Path) -> bool:

@@ -9,8 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import InputError, Problem
-from toolkit.io.importers import RoleTable
-from toolkit.io.tables import read_table
+from toolkit.io.tables import RoleTable, read_table
 from toolkit.manifest import Manifest, read_manifest
 from toolkit.model import (
     CODEBOOK_SCHEMA,
@@ -167,14 +166,15 @@ def read_role(
     A participants table with no ``participant_id`` column that has a REDCap data dictionary
     beside it is read as a REDCap export, as ``raremix import`` does.
     """
-    from toolkit.io import importers
-
     suffix = path.suffix.lower()
     if (
         path.is_dir()
         or suffix not in CANONICAL_SUFFIXES
         or (role == "codings" and manifest.inputs.format)
     ):
+        # The vendor readers are imported only when a vendor file is read.
+        from toolkit.io import importers
+
         if role == "codebook":
             return importers.read_codebook_file(path)
         if role == "codings":
@@ -183,6 +183,8 @@ def read_role(
             )
         return importers.read_participants_file(path, dictionary=paths.get("dictionary"))
     if role == "participants" and "dictionary" in paths:
+        from toolkit.io import importers
+
         return importers.read_participants_file(path, dictionary=paths["dictionary"])
     wanted = None
     if columns is not None:
@@ -199,8 +201,11 @@ def read_role(
         )
     if role == "codings":
         return RoleTable(frame.select([c for c in frame.columns if c in (*CODINGS_SCHEMA, "_row")]))
-    if "participant_id" not in frame.columns and importers.is_redcap_export(path):
-        return importers.read_participants_file(path)
+    if "participant_id" not in frame.columns:
+        from toolkit.io import importers
+
+        if importers.is_redcap_export(path):
+            return importers.read_participants_file(path)
     return RoleTable(frame)
 
 

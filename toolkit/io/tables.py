@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -27,6 +29,21 @@ SUFFIXES = (*TEXT_SUFFIXES, *sorted(EXCEL_SUFFIXES), ".parquet")
 MISSING_TOKENS = ("", "NA")
 # Text files up to this size (characters) are also checked row by row for ragged rows.
 STRICT_SCAN_LIMIT = 5_000_000
+
+
+@dataclass(frozen=True)
+class RoleTable:
+    """One canonical frame read from a vendor file, with what the reader noticed.
+
+    Attributes:
+        frame: the raw frame for the role (participants, codebook or codings).
+        warnings: non-fatal notes for the user (parts left out, dictionary found, ...).
+        attribute_types: participant attribute types the source declares.
+    """
+
+    frame: pl.DataFrame
+    warnings: tuple[str, ...] = ()
+    attribute_types: Mapping[str, Literal["numeric", "categorical"]] = field(default_factory=dict)
 
 
 def decode_text(data: bytes, display: str) -> str:
