@@ -243,6 +243,29 @@ def _clean_id(column: str) -> pl.Expr:
     return pl.col(column).cast(pl.String).str.strip_chars().replace("", None).alias(column)
 
 
+def _distinct_values(frame: pl.DataFrame, columns: list[str]) -> dict[str, pl.Series]:
+    """The distinct values of each of ``columns``, computed together (in parallel)."""
+    if not columns:
+        return {}
+    found = pl.collect_all([frame.lazy().select(pl.col(c).unique()) for c in columns])
+    return {c: part[c] for c, part in zip(columns, found, strict=True)}
+
+
+def _already_clean(distinct: pl.Series) -> bool:
+    """Whether :func:`_clean_id` would leave a String column with these values unchanged."""
+    return (
+        distinct.dtype == pl.String
+        and not (distinct.str.strip_chars() != distinct).any()
+        and not (distinct == "").any()
+    )
+
+
+def _all_known(distinct: pl.Series, known: pl.DataFrame, column: str) -> bool:
+    """Whether every non-null value of ``distinct`` is in ``known[column]``."""
+    values = distinct.drop_nulls().to_frame(column)
+    return values.join(known.select(column).drop_nulls(), on=column, how="anti").height == 0
+
+
 def _validate_participants(raw: pl.DataFrame, file: str, out: _Collector) -> pl.DataFrame | None:
     raw = _with_rows(raw)
     if not _require_columns(raw, (PARTICIPANT_ID,), file, out, "participants"):
@@ -615,11 +638,16 @@ def _validate_codings(
             continue
         if column not in raw.columns:
             extra.append(pl.lit(None, dtype).alias(column))
-    frame = raw.with_columns(_clean_id(PARTICIPANT_ID), _clean_id(CODE_ID), *extra)
+    # Ids are cleaned (trimmed, blank to null) and checked against the participants and the
+    # codebook. Millions of codings hold a few thousand distinct ids, so those are looked at
+    # first: when they are already clean and all known, the columns are kept as they are and
+    # no row-by-row pass is needed (the row-by-row checks below then find nothing).
+    ids = [c for c in (PARTICIPANT_ID, CODE_ID, "coder") if c in raw.columns]
+    distinct = _distinct_values(raw, [c for c in ids if raw[c].dtype == pl.String])
+    clean = {c for c in ids if c in distinct and _already_clean(distinct[c])}
+    frame = raw.with_columns(*(_clean_id(c) for c in ids if c not in clean), *extra)
     for column in ("quote", "source", "coder"):
         frame = frame.with_columns(pl.col(column).cast(pl.String))
-    if "coder" in raw.columns:
-        frame = frame.with_columns(_clean_id("coder"))
     for column in ("start", "end"):
         if column in raw.columns and not raw[column].dtype.is_integer():
             text = pl.col(column).cast(pl.String).str.strip_chars()
@@ -675,7 +703,10 @@ def _validate_codings(
         message=lambda r: "empty code id; every coding must name a code",
         kind="an empty code id",
     )
-    if participants is not None:
+    if participants is not None and not (
+        PARTICIPANT_ID in clean
+        and _all_known(distinct[PARTICIPANT_ID], participants, PARTICIPANT_ID)
+    ):
         # Only the id and line: filtering the whole frame would copy every column (quotes
         # included) of millions of codings just to find none missing.
         unknown = (
@@ -693,7 +724,9 @@ def _validate_codings(
             ),
             kind="an unknown participant",
         )
-    if codebook is not None:
+    if codebook is not None and not (
+        CODE_ID in clean and _all_known(distinct[CODE_ID], codebook, CODE_ID)
+    ):
         unknown = (
             frame.select(ROW, CODE_ID)
             .filter(pl.col(CODE_ID).is_not_null())
