@@ -50,9 +50,11 @@ def corpora(draw: st.DrawFn) -> tuple[list[int], list[int], list[int], int, list
     return participant, node, parent, n_participants, levels, width
 
 
-@given(corpora(), st.sampled_from([1, 7, 1 << 26]))
+@given(corpora(), st.sampled_from([1, 7, 1 << 26]), st.sampled_from([0, 4096]))
 def test_matches_walking_every_coding_up_the_tree(
-    corpus: tuple[list[int], list[int], list[int], int, list[int], int], block_cells: int
+    corpus: tuple[list[int], list[int], list[int], int, list[int], int],
+    block_cells: int,
+    max_cells: int,
 ) -> None:
     participant, node, parent, n_participants, levels, width = corpus
     overall, grouped = rolled_up_counts(
@@ -62,6 +64,7 @@ def test_matches_walking_every_coding_up_the_tree(
         n_participants=n_participants,
         groupings=[(np.zeros(n_participants, dtype=np.int64), 1), (np.array(levels), width)],
         block_cells=block_cells,  # 1 and 7 force many small blocks of participants
+        max_cells=max_cells,  # 0: each grouping apart; 4096: through joint cells
     )
     people, segments = brute_force(participant, node, parent, levels, width)
     np.testing.assert_array_equal(grouped.participants, people)
@@ -198,3 +201,29 @@ def test_blocks_by_mask_and_by_sorting_agree(
     people, segments = brute_force(participant, node, parent, levels, 3)
     np.testing.assert_array_equal(grouped.participants, people)
     np.testing.assert_array_equal(grouped.segments, segments)
+
+
+@pytest.mark.parametrize("max_cells", [0, 4096])
+@pytest.mark.parametrize("block_cells", [9 * 5, 1 << 26])
+def test_several_groupings_each_match_walking_the_tree(max_cells: int, block_cells: int) -> None:
+    """Three groupings at once (joint cells 2 × 3 × 4), each checked on its own."""
+    rng = np.random.default_rng(11)
+    parent = [-1, 0, 0, 1, 1, 2, -1, 6, 7]
+    participant = rng.integers(0, 50, size=700).tolist()
+    node = rng.integers(0, 9, size=700).tolist()
+    widths = [2, 3, 4]
+    levels = [rng.integers(0, w, size=50).tolist() for w in widths]
+    results = rolled_up_counts(
+        np.array(participant),
+        np.array(node),
+        parent=np.array(parent),
+        n_participants=50,
+        groupings=[(np.array(g), w) for g, w in zip(levels, widths, strict=True)],
+        block_cells=block_cells,
+        max_cells=max_cells,
+    )
+    for counts, g, width in zip(results, levels, widths, strict=True):
+        people, segments = brute_force(participant, node, parent, g, width)
+        np.testing.assert_array_equal(counts.participants, people)
+        np.testing.assert_array_equal(counts.segments, segments)
+        np.testing.assert_array_equal(counts.denominators, np.bincount(g, minlength=width))

@@ -18,7 +18,7 @@ import polars as pl
 from toolkit.model import CODE_ID, PARTICIPANT_ID, Study
 from toolkit.stats.hierarchy import closure, tree_order
 from toolkit.stats.intervals import METHODS, check_level, proportion_limits
-from toolkit.stats.rollup import NodeCounts, positions, rolled_up_counts
+from toolkit.stats.rollup import NodeCounts, narrow_positions, positions, rolled_up_counts
 from toolkit.stats.strata import stratum_frame
 
 COLUMNS = (
@@ -90,8 +90,10 @@ def _node_counts(
         codings = codings.filter(pl.col("coder") == coder)
     code_ids = study.codebook[CODE_ID].to_list()
     # Strings become positions once (a hash lookup per coding); the counting works on integers.
-    participant = positions(codings[PARTICIPANT_ID], study.participants[PARTICIPANT_ID].to_list())
-    node = positions(codings[CODE_ID], code_ids)
+    participant = narrow_positions(
+        codings[PARTICIPANT_ID], study.participants[PARTICIPANT_ID].to_list()
+    )
+    node = narrow_positions(codings[CODE_ID], code_ids)
     parent = (
         study.codebook["parent_id"]
         .cast(pl.Enum(code_ids))

@@ -29,7 +29,7 @@ from toolkit.errors import ImplementationError
 
 IntArray = npt.NDArray[np.int64]
 # Upper bound on the participants × nodes matrix of one block, in bytes (cells).
-BLOCK_CELLS = 1 << 26
+BLOCK_CELLS = 1 << 27
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,13 @@ def positions(values: pl.Series, categories: Sequence[str]) -> IntArray:
     return values.cast(pl.Enum(list(categories))).to_physical().to_numpy().astype(np.int64)
 
 
+def narrow_positions(values: pl.Series, categories: Sequence[str]) -> npt.NDArray[np.int32]:
+    """:func:`positions` as 4-byte integers (half the memory for millions of codings)."""
+    return values.cast(pl.Enum(list(categories))).to_physical().cast(pl.Int32).to_numpy()
+
+
+# Up to this many joint cells (combinations of levels), all groupings are counted in one pass.
+MAX_CELLS = 4096
 # Up to this many blocks, each block's codings are picked with a mask (one pass over the
 # codings per block); beyond it, one sort by participant is cheaper.
 MASKED_BLOCKS = 32
@@ -126,6 +133,7 @@ def rolled_up_counts(
     n_participants: int,
     groupings: Sequence[tuple[npt.NDArray[np.integer], int]],
     block_cells: int = BLOCK_CELLS,
+    max_cells: int = MAX_CELLS,
 ) -> list[NodeCounts]:
     """Participants and segments per node and level, each node counting its descendants.
 
@@ -137,12 +145,14 @@ def rolled_up_counts(
         groupings: for each way of grouping participants, ``(level of each participant,
             number of levels)``; levels are 0 .. number-1.
         block_cells: largest participants × nodes matrix built at once (bytes).
+        max_cells: largest number of joint cells (combinations of one level of each
+            grouping) counted at once; with more, each grouping's levels are counted apart.
 
     Returns:
         One :class:`NodeCounts` per grouping, in the order given.
     """
-    participant = np.asarray(participant, dtype=np.int64)
-    node = np.asarray(node, dtype=np.int64)
+    participant = np.asarray(participant)
+    node = np.asarray(node)
     parent = np.asarray(parent, dtype=np.int64)
     n_nodes = parent.size
     if participant.shape != node.shape:
@@ -156,6 +166,22 @@ def rolled_up_counts(
         if g.size != n_participants or (g.size and (g.min() < 0 or g.max() >= width)):
             raise ImplementationError("a grouping must give each participant a level in range")
 
+    n_cells = int(np.prod(widths)) if widths else 0
+    if 0 < n_cells <= max_cells:
+        return _counts_by_cell(
+            participant,
+            node,
+            order=order,
+            parents_in_order=parents_in_order,
+            n_nodes=n_nodes,
+            n_participants=n_participants,
+            levels=levels,
+            widths=widths,
+            block_cells=block_cells,
+        )
+
+    participant = participant.astype(np.int64, copy=False)
+    node = node.astype(np.int64, copy=False)
     results: list[NodeCounts] = []
     participant_counts = [np.zeros((n_nodes, w), dtype=np.int64) for w in widths]
     for g, width in zip(levels, widths, strict=True):
@@ -185,6 +211,88 @@ def rolled_up_counts(
                 continue
             for level in range(width):
                 counts[:, level] += np.count_nonzero(voiced[:, block_levels == level], axis=1)
+    return results
+
+
+def _counts_by_cell(
+    participant: npt.NDArray[np.integer],
+    node: npt.NDArray[np.integer],
+    *,
+    order: npt.NDArray[np.integer],
+    parents_in_order: npt.NDArray[np.integer],
+    n_nodes: int,
+    n_participants: int,
+    levels: Sequence[npt.NDArray[np.integer]],
+    widths: Sequence[int],
+    block_cells: int,
+) -> list[NodeCounts]:
+    """:func:`rolled_up_counts` through joint cells, one per combination of levels.
+
+    Every participant falls in exactly one cell, so a level's count is the sum of its
+    cells'. Participants are renumbered so that each cell's are consecutive: a cell's
+    participants in a block are then a slice of the matrix (a view), and one pass over the
+    matrix counts every cell of every grouping.
+    """
+    n_cells = int(np.prod(widths))
+    block = max(1, block_cells // max(n_nodes, 1))
+    # Per-coding arrays are the memory and time of this function (tens of millions of
+    # entries): they are kept 4 bytes wide whenever every index fits.
+    largest = max(n_participants, n_nodes * n_cells, n_nodes * min(block, n_participants))
+    index = np.int32 if largest < np.iinfo(np.int32).max else np.int64
+    cell = np.zeros(n_participants, dtype=np.int64)
+    for g, width in zip(levels, widths, strict=True):
+        cell = cell * width + g
+    # Renumber participants by cell; the counts do not depend on the numbering.
+    by_cell = np.argsort(cell, kind="stable")
+    renumbered = np.empty(n_participants, dtype=index)
+    renumbered[by_cell] = np.arange(n_participants, dtype=index)
+    sorted_cell = cell[by_cell].astype(index)
+    participant = renumbered[participant]
+    node = np.asarray(node).astype(index, copy=False)
+
+    keys = node * index(n_cells)
+    keys += sorted_cell[participant]
+    segments = np.bincount(keys, minlength=n_nodes * n_cells)
+    del keys
+    segments = segments.reshape(n_nodes, n_cells).astype(np.int64)
+    for child, up in zip(order, parents_in_order, strict=True):
+        segments[up] += segments[child]
+
+    people = np.zeros((n_nodes, n_cells), dtype=np.int64)
+    all_cells = np.arange(n_cells + 1)
+    for lo, hi, block_participant, block_node in _participant_blocks(
+        participant, node, n_participants, block
+    ):
+        # "participant p has a coding on node c", one flat scatter into a nodes × block matrix
+        flat = block_node * index(hi - lo)
+        flat += block_participant
+        if lo:
+            flat -= index(lo)
+        scattered = np.zeros(n_nodes * (hi - lo), dtype=bool)
+        scattered[flat] = True
+        del flat
+        voiced = scattered.reshape(n_nodes, hi - lo)
+        for child, up in zip(order, parents_in_order, strict=True):
+            voiced[up] |= voiced[child]
+        bounds = np.searchsorted(sorted_cell[lo:hi], all_cells)
+        for c in np.flatnonzero(bounds[1:] > bounds[:-1]):
+            people[:, c] += np.count_nonzero(voiced[:, bounds[c] : bounds[c + 1]], axis=1)
+
+    results = []
+    stride = n_cells
+    cells = np.arange(n_cells)
+    for g, width in zip(levels, widths, strict=True):
+        stride //= width
+        # which level of this grouping each cell belongs to, as a cells × levels 0/1 matrix
+        member = ((cells // stride) % width)[:, None] == np.arange(width)
+        member = member.astype(np.int64)
+        results.append(
+            NodeCounts(
+                participants=people @ member,
+                segments=segments @ member,
+                denominators=np.bincount(g, minlength=width).astype(np.int64),
+            )
+        )
     return results
 
 
