@@ -176,3 +176,42 @@ def test_manifest_problems_name_the_line_and_the_value(tmp_path: Path) -> None:
         for line in lines
     )
     assert any(line.startswith("study.yml:9: analysis.min_cell:") for line in lines)
+
+
+def test_padded_and_unknown_coding_ids_are_cleaned_or_reported_as_before() -> None:
+    """Ids that are not exactly a participant's or a code's take the row-by-row path."""
+    study = make_study(
+        GOOD_PEOPLE,
+        GOOD_CODES,
+        {"participant_id": [" P1", "P2 ", "P3"], "code_id": ["a ", " b", "a"]},
+    )
+    assert study.codings["participant_id"].to_list() == ["P1", "P2", "P3"]
+    assert study.codings["code_id"].to_list() == ["a", "b", "a"]
+    lines = problems(codings={"participant_id": [" P1", "P9", ""], "code_id": ["a", "b", " x "]})
+    assert lines == [
+        "codings.csv:4: column 'participant_id': empty participant id; every coding must name a participant",
+        "codings.csv:3: column 'participant_id': participant 'P9' is not in participants.csv; "
+        "add a row for them there or correct the id",
+        "codings.csv:4: column 'code_id': code 'x' is not in codebook.csv; "
+        "add it to the codebook or correct the id",
+    ]
+
+
+def test_coding_positions_point_at_each_codings_participant_and_code() -> None:
+    import dataclasses
+
+    codings = {"participant_id": ["P3", "P1", "P3", "P2"], "code_id": ["b", "a", "a", "b"]}
+    study = make_study(GOOD_PEOPLE, GOOD_CODES, codings)
+    participant, code = study.coding_positions()
+    assert participant is not None and code is not None
+    people = study.participants["participant_id"].to_list()
+    codes = study.codebook["code_id"].to_list()
+    assert [people[i] for i in participant.to_list()] == codings["participant_id"]
+    assert [codes[i] for i in code.to_list()] == codings["code_id"]
+    # Positions hold only for the frames they were found for.
+    other = dataclasses.replace(study, codings=study.codings.reverse())
+    assert other.coding_positions() == (None, None)
+    # Padded ids are cleaned row by row; their positions are then left to the counting.
+    padded = make_study(GOOD_PEOPLE, GOOD_CODES, {"participant_id": [" P1"], "code_id": ["a"]})
+    assert padded.coding_positions()[0] is None
+    assert padded.coding_positions()[1] is not None

@@ -90,6 +90,21 @@ class InputFile:
     sha256: str
 
 
+@dataclass(frozen=True, eq=False)
+class CodingPositions:
+    """Each coding's participant and code as positions in the participants and codebook frames.
+
+    Validation finds them on the way (one hashed lookup of every id, which is the costly part
+    for millions of codings), and counting needs them again; they hold for these very frames.
+    """
+
+    codings: pl.DataFrame
+    participants: pl.DataFrame
+    codebook: pl.DataFrame
+    participant: pl.Series | None
+    code: pl.Series | None
+
+
 @dataclass(frozen=True)
 class Study:
     """A loaded, validated study. Frames follow the canonical schemas of this module."""
@@ -103,6 +118,7 @@ class Study:
     files: Mapping[str, str] = field(default_factory=dict)
     inputs: tuple[InputFile, ...] = ()
     warnings: tuple[str, ...] = ()
+    positions: CodingPositions | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -119,6 +135,23 @@ class Study:
     @property
     def n_participants(self) -> int:
         return self.participants.height
+
+    def coding_positions(self) -> tuple[pl.Series | None, pl.Series | None]:
+        """Each coding's participant and code as row positions in ``participants`` and
+        ``codebook`` (unsigned integers), as validation found them; None where it did not.
+
+        Only valid for the frames they were found for: a Study made with other frames (for
+        example by :func:`dataclasses.replace`) gets ``(None, None)``.
+        """
+        found = self.positions
+        if (
+            found is None
+            or found.codings is not self.codings
+            or found.participants is not self.participants
+            or found.codebook is not self.codebook
+        ):
+            return None, None
+        return found.participant, found.code
 
     def attribute(self, name: str) -> AttributeSpec:
         """The spec of attribute ``name``; raises UsageError naming the known ones."""
@@ -249,6 +282,38 @@ def _distinct_values(frame: pl.DataFrame, columns: list[str]) -> dict[str, pl.Se
         return {}
     found = pl.collect_all([frame.lazy().select(pl.col(c).unique()) for c in columns])
     return {c: part[c] for c, part in zip(columns, found, strict=True)}
+
+
+def _reference_positions(
+    frame: pl.DataFrame, references: Mapping[str, pl.Series]
+) -> dict[str, pl.Series]:
+    """Position of each value in its reference ids, for the columns whose values all are one.
+
+    ``references`` maps a String column of ``frame`` to unique, non-null, clean ids (the
+    validated participant or code ids). A column is returned only when every non-null value
+    is exactly one of them, which also means it is already clean (trimmed, not blank).
+    """
+    if not references:
+        return {}
+    found = pl.collect_all(
+        [
+            frame.lazy().select(pl.col(c).cast(pl.Enum(ids), strict=False).to_physical())
+            for c, ids in references.items()
+        ]
+    )
+    return {
+        c: part[c]
+        for c, part in zip(references, found, strict=True)
+        if part[c].null_count() == frame[c].null_count()
+    }
+
+
+def _usable_reference(reference: pl.DataFrame | None, column: str) -> pl.Series | None:
+    """The ids of a validated table when they can name positions (unique, none missing)."""
+    if reference is None or reference.schema.get(column) != pl.String:
+        return None
+    ids = reference[column]
+    return ids if ids.null_count() == 0 and ids.n_unique() == ids.len() else None
 
 
 def _already_clean(distinct: pl.Series) -> bool:
@@ -628,10 +693,12 @@ def _validate_codings(
     participants_file: str,
     codebook_file: str,
     out: _Collector,
-) -> pl.DataFrame | None:
+) -> tuple[pl.DataFrame | None, dict[str, pl.Series]]:
+    """The codings, cleaned and checked, and the positions found on the way (see
+    :func:`_reference_positions`)."""
     raw = _with_rows(raw)
     if not _require_columns(raw, CODINGS_REQUIRED, file, out, "codings"):
-        return None
+        return None, {}
     extra: list[pl.Expr] = []
     for column, dtype in CODINGS_SCHEMA.items():
         if column in CODINGS_REQUIRED:
@@ -641,10 +708,22 @@ def _validate_codings(
     # Ids are cleaned (trimmed, blank to null) and checked against the participants and the
     # codebook. Millions of codings hold a few thousand distinct ids, so those are looked at
     # first: when they are already clean and all known, the columns are kept as they are and
-    # no row-by-row pass is needed (the row-by-row checks below then find nothing).
+    # no row-by-row pass is needed (the row-by-row checks below then find nothing). Ids that
+    # all name a participant (a code) are known and clean at once, and their positions are
+    # kept for counting.
     ids = [c for c in (PARTICIPANT_ID, CODE_ID, "coder") if c in raw.columns]
-    distinct = _distinct_values(raw, [c for c in ids if raw[c].dtype == pl.String])
-    clean = {c for c in ids if c in distinct and _already_clean(distinct[c])}
+    strings = [c for c in ids if raw[c].dtype == pl.String]
+    references = {
+        c: ref
+        for c, ref in (
+            (PARTICIPANT_ID, _usable_reference(participants, PARTICIPANT_ID)),
+            (CODE_ID, _usable_reference(codebook, CODE_ID)),
+        )
+        if c in strings and ref is not None
+    }
+    positions = _reference_positions(raw, references)
+    distinct = _distinct_values(raw, [c for c in strings if c not in positions])
+    clean = {*positions, *(c for c in distinct if _already_clean(distinct[c]))}
     frame = raw.with_columns(*(_clean_id(c) for c in ids if c not in clean), *extra)
     for column in ("quote", "source", "coder"):
         frame = frame.with_columns(pl.col(column).cast(pl.String))
@@ -704,8 +783,11 @@ def _validate_codings(
         kind="an empty code id",
     )
     if participants is not None and not (
-        PARTICIPANT_ID in clean
-        and _all_known(distinct[PARTICIPANT_ID], participants, PARTICIPANT_ID)
+        PARTICIPANT_ID in positions
+        or (
+            PARTICIPANT_ID in clean
+            and _all_known(distinct[PARTICIPANT_ID], participants, PARTICIPANT_ID)
+        )
     ):
         # Only the id and line: filtering the whole frame would copy every column (quotes
         # included) of millions of codings just to find none missing.
@@ -725,7 +807,8 @@ def _validate_codings(
             kind="an unknown participant",
         )
     if codebook is not None and not (
-        CODE_ID in clean and _all_known(distinct[CODE_ID], codebook, CODE_ID)
+        CODE_ID in positions
+        or (CODE_ID in clean and _all_known(distinct[CODE_ID], codebook, CODE_ID))
     ):
         unknown = (
             frame.select(ROW, CODE_ID)
@@ -741,7 +824,7 @@ def _validate_codings(
             ),
             kind="an unknown code",
         )
-    return frame
+    return frame, positions
 
 
 def _codebook_from_codings(codings: pl.DataFrame) -> pl.DataFrame:
@@ -784,7 +867,7 @@ def build_study(
         _check_manifest_attributes(manifest, specs, out)
     has_codebook = tables.codebook.width > 0
     codebook = _validate_codebook(tables.codebook, files["codebook"], out) if has_codebook else None
-    codings = _validate_codings(
+    codings, positions = _validate_codings(
         tables.codings,
         files["codings"],
         participants,
@@ -829,14 +912,27 @@ def build_study(
             out.add(problem)
     raise_if(out.problems)
     assert participants is not None and codebook is not None and codings is not None
+    # Selecting columns keeps the rows (and so the positions) as they are.
+    participants = participants.select(ROW, PARTICIPANT_ID, *specs)
+    codebook = codebook.select(*([ROW] if ROW in codebook.columns else []), *CODEBOOK_SCHEMA)
+    codings = codings.select(ROW, *CODINGS_SCHEMA)
     return Study(
         manifest=manifest,
         root=root,
-        participants=participants.select(ROW, PARTICIPANT_ID, *specs),
-        codebook=codebook.select(*([ROW] if ROW in codebook.columns else []), *CODEBOOK_SCHEMA),
-        codings=codings.select(ROW, *CODINGS_SCHEMA),
+        participants=participants,
+        codebook=codebook,
+        codings=codings,
         attributes=specs,
         files=files,
         inputs=inputs,
         warnings=tuple(warnings),
+        positions=CodingPositions(
+            codings=codings,
+            participants=participants,
+            codebook=codebook,
+            participant=positions.get(PARTICIPANT_ID),
+            code=positions.get(CODE_ID),
+        )
+        if positions
+        else None,
     )

@@ -86,14 +86,25 @@ def _node_counts(
 ) -> list[NodeCounts]:
     """Participants and segments per codebook node (rolled up) for each grouping."""
     codings = study.codings
+    # Strings become positions once (a hash lookup per coding; validation usually did it
+    # already); the counting works on integers.
+    found_participant, found_code = study.coding_positions()
     if coder is not None:
-        codings = codings.filter(pl.col("coder") == coder)
+        keep = codings["coder"] == coder
+        codings = codings.filter(keep)
+        found_participant = None if found_participant is None else found_participant.filter(keep)
+        found_code = None if found_code is None else found_code.filter(keep)
     code_ids = study.codebook[CODE_ID].to_list()
-    # Strings become positions once (a hash lookup per coding); the counting works on integers.
-    participant = narrow_positions(
-        codings[PARTICIPANT_ID], study.participants[PARTICIPANT_ID].to_list()
+    participant = (
+        narrow_positions(codings[PARTICIPANT_ID], study.participants[PARTICIPANT_ID].to_list())
+        if found_participant is None
+        else found_participant.cast(pl.Int32).to_numpy()
     )
-    node = narrow_positions(codings[CODE_ID], code_ids)
+    node = (
+        narrow_positions(codings[CODE_ID], code_ids)
+        if found_code is None
+        else found_code.cast(pl.Int32).to_numpy()
+    )
     parent = (
         study.codebook["parent_id"]
         .cast(pl.Enum(code_ids))
