@@ -501,6 +501,13 @@ def test_invalid_pattern_names_its_key() -> None:
     assert len(lines) == 2
     assert "privacy.redact.patterns.bad" in lines[0] and "regular expression" in lines[0]
     assert "privacy.redact.patterns.empty" in lines[1]
+    # Checking a study.yml skips compiling the built-in rules, and finds the same problems.
+    with pytest.raises(InputError) as checked:
+        redaction_rules(
+            Redaction(patterns={"ok": "x+", "bad": "([a-z", "empty": "a*"}), builtin=False
+        )
+    assert checked.value.lines() == lines
+    assert [r.name for r in redaction_rules(Redaction(names=["Ann"]), builtin=False)] == ["names"]
 
 
 @given(

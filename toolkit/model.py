@@ -906,7 +906,7 @@ def build_study(
     from toolkit.privacy import redaction_rules
 
     try:
-        redaction_rules(manifest.privacy.redact)
+        redaction_rules(manifest.privacy.redact, builtin=False)
     except InputError as error:
         for problem in error.problems:
             out.add(problem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -229,9 +230,28 @@ def load_study(path: Path, *, codings_columns: Sequence[str] | None = None) -> S
     root, manifest_path = resolve_study_path(path)
     manifest = read_manifest(manifest_path)
     paths = _input_paths(manifest, root)
-    tables = read_tables(manifest, root, paths, codings_columns=codings_columns)
+    # The provenance hashes are computed while the tables are read and validated (hashlib
+    # and polars both release the interpreter lock): a large input costs one read, not two.
+    files = {"manifest": manifest_path, **paths}
+    digests: dict[str, str] = {}
+
+    def hash_inputs() -> None:
+        try:
+            for role, file in files.items():
+                digests[role] = sha256_of(file)
+        except Exception:  # hashed again below, so that the error is raised in this thread
+            digests.clear()
+
+    hashing = threading.Thread(target=hash_inputs, name="raremix-sha256", daemon=True)
+    hashing.start()
+    try:
+        tables = read_tables(manifest, root, paths, codings_columns=codings_columns)
+    finally:
+        hashing.join()
+    if len(digests) < len(files):
+        digests.update((role, sha256_of(file)) for role, file in files.items())
     inputs = (
-        InputFile("manifest", manifest_path, MANIFEST, sha256_of(manifest_path)),
-        *(InputFile(role, p, p.name, sha256_of(p)) for role, p in paths.items()),
+        InputFile("manifest", manifest_path, MANIFEST, digests["manifest"]),
+        *(InputFile(role, p, p.name, digests[role]) for role, p in paths.items()),
     )
     return build_study(manifest, tables, root=root, inputs=inputs)
