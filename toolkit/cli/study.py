@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -79,15 +82,20 @@ def prevalence(
         raremix prevalence examples/calciphylaxis --by disease_status --by sex -o prevalence.csv
     """
     from toolkit.io.study import load_study
-    from toolkit.output import emit_frame, infer_format
     from toolkit.progress import progress
+
+    # numpy and the statistics are imported while the study is read: reading and validating
+    # run in polars, which releases the interpreter lock, so the two overlap.
+    warm = _import_in_background("toolkit.stats.prevalence")
+    with progress(f"Reading {study}"):
+        # Only the columns prevalence counts with: quotes are not read (validate reads all).
+        loaded = load_study(study, codings_columns=("coder",))
+    warm.join()
+    from toolkit.output import emit_frame, infer_format
     from toolkit.stats.prevalence import prevalence as compute
     from toolkit.summary import result_meta
     from toolkit.terminal import prevalence_table
 
-    with progress(f"Reading {study}"):
-        # Only the columns prevalence counts with: quotes are not read (validate reads all).
-        loaded = load_study(study, codings_columns=("coder",))
     loaded.require_codes()
     with progress("Computing prevalence"):
         frame = compute(loaded, by=by, method=ci_method, level=ci_level, coder=coder)
@@ -96,6 +104,21 @@ def prevalence(
     emit_frame(frame, fmt=chosen, output=output, meta=result_meta(loaded), table=table)
     if output is not None:
         click.echo(f"Wrote {output}", err=True)
+
+
+def _import_in_background(module: str) -> threading.Thread:
+    """Start importing ``module`` in a thread; join it before using the module.
+
+    A failure is left for the ordinary import in the main thread to raise.
+    """
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+    thread = threading.Thread(target=run, name=f"import-{module}", daemon=True)
+    thread.start()
+    return thread
 
 
 @click.command()
