@@ -12,6 +12,10 @@ Python:
   ``True`` and counts once, exactly as SPEC §2 asks. The matrix is built for blocks of
   participants so that it stays under :data:`BLOCK_CELLS` bytes whatever the study size.
 
+When the groupings have few combinations of levels (up to :data:`MAX_CELLS` joint cells),
+both counts are taken once per joint cell, with participants renumbered so that each cell's
+columns of the matrix are contiguous, and each grouping's levels are sums of cells.
+
 Cost: linear in codings, plus nodes × participants bit-sets; memory: a few bytes per coding
 plus one block.
 """
