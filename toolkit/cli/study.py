@@ -87,10 +87,12 @@ def prevalence(
     # numpy and the statistics are imported while the study is read: reading and validating
     # run in polars, which releases the interpreter lock, so the two overlap.
     warm = _import_in_background("toolkit.stats.prevalence")
-    with progress(f"Reading {study}"):
-        # Only the columns prevalence counts with: quotes are not read (validate reads all).
-        loaded = load_study(study, codings_columns=("coder",))
-    warm.join()
+    try:
+        with progress(f"Reading {study}"):
+            # Only the columns prevalence counts with: quotes are not read (validate reads all).
+            loaded = load_study(study, codings_columns=("coder",))
+    finally:
+        warm.join()  # also on an error: no import is left running while Python exits
     from toolkit.output import emit_frame, infer_format
     from toolkit.stats.prevalence import prevalence as compute
     from toolkit.summary import result_meta
