@@ -782,47 +782,34 @@ def _validate_codings(
         message=lambda r: "empty code id; every coding must name a code",
         kind="an empty code id",
     )
-    if participants is not None and not (
-        PARTICIPANT_ID in positions
-        or (
-            PARTICIPANT_ID in clean
-            and _all_known(distinct[PARTICIPANT_ID], participants, PARTICIPANT_ID)
-        )
-    ):
+    checks = (
+        (
+            PARTICIPANT_ID,
+            participants,
+            participants_file,
+            "participant",
+            "add a row for them there",
+        ),
+        (CODE_ID, codebook, codebook_file, "code", "add it to the codebook"),
+    )
+    for column, reference, reference_file, noun, remedy in checks:
+        if reference is None or column in positions:
+            continue
+        if column in clean and _all_known(distinct[column], reference, column):
+            continue
         # Only the id and line: filtering the whole frame would copy every column (quotes
         # included) of millions of codings just to find none missing.
         unknown = (
-            frame.select(ROW, PARTICIPANT_ID)
-            .filter(pl.col(PARTICIPANT_ID).is_not_null())
-            .join(participants.select(PARTICIPANT_ID).drop_nulls(), on=PARTICIPANT_ID, how="anti")
+            frame.select(ROW, column)
+            .filter(pl.col(column).is_not_null())
+            .join(reference.select(column).drop_nulls(), on=column, how="anti")
         )
         out.rows(
             unknown,
             file=file,
-            column=PARTICIPANT_ID,
-            message=lambda r: (
-                f"participant '{r[PARTICIPANT_ID]}' is not in {participants_file}; "
-                f"add a row for them there or correct the id"
-            ),
-            kind="an unknown participant",
-        )
-    if codebook is not None and not (
-        CODE_ID in positions
-        or (CODE_ID in clean and _all_known(distinct[CODE_ID], codebook, CODE_ID))
-    ):
-        unknown = (
-            frame.select(ROW, CODE_ID)
-            .filter(pl.col(CODE_ID).is_not_null())
-            .join(codebook.select(CODE_ID).drop_nulls(), on=CODE_ID, how="anti")
-        )
-        out.rows(
-            unknown,
-            file=file,
-            column=CODE_ID,
-            message=lambda r: (
-                f"code '{r[CODE_ID]}' is not in {codebook_file}; add it to the codebook or correct the id"
-            ),
-            kind="an unknown code",
+            column=column,
+            message=f"{noun} '{{{column}}}' is not in {reference_file}; {remedy} or correct the id",
+            kind=f"an unknown {noun}",
         )
     return frame, positions
 
