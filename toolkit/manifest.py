@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from toolkit import choices
 from toolkit.errors import InputError, Problem
 
-CI_METHODS = ("wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald")
-DIFFERENCE_METHODS = ("newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo")
-REPORT_FORMATS = ("html", "pdf", "docx")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+# The lists live in toolkit.choices; these Literals spell them out for pydantic and mypy, and
+# tests/test_house.py checks that each one equals its list.
 CiMethod = Literal["wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald"]
 DifferenceMethod = Literal["newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo"]
+ReportFormat = Literal["html", "pdf", "docx"]
 Level = Annotated[float, Field(gt=0, lt=1)]
 
 
@@ -132,15 +133,10 @@ class Privacy(_Strict):
     redact: Redaction = Field(default_factory=Redaction)
 
 
-ReportFormat = Literal["html", "pdf", "docx"]
-
-
-def _all_formats() -> list[ReportFormat]:
-    return ["html", "pdf", "docx"]
-
-
 class ReportSettings(_Strict):
-    formats: list[ReportFormat] = Field(default_factory=_all_formats)
+    formats: list[ReportFormat] = Field(
+        default_factory=lambda: cast("list[ReportFormat]", list(choices.REPORT_FORMATS))
+    )
     quotes_per_theme: int = Field(default=2, ge=0, strict=True)
     descriptors: list[str] | None = None
     theme_depth: int | None = Field(default=None, ge=0)

@@ -20,7 +20,7 @@ import polars as pl
 
 from toolkit.errors import UsageError
 
-Format = Literal["table", "csv", "json", "parquet"]
+Format = Literal["table", "csv", "json", "parquet"]  # choices.OUTPUT_FORMATS (test_house checks)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from toolkit.choices import POOLING_METHODS
 from toolkit.cli.options import ci_options, output_options
 
 
@@ -99,7 +100,7 @@ def _comparison_table(comparison: Any) -> Any:
 @ci_options("each study's own analysis.ci; the pooled estimate uses the same level")
 @click.option(
     "--pooling",
-    type=click.Choice(["dl", "reml"]),
+    type=click.Choice(POOLING_METHODS),
     default="dl",
     show_default=True,
     help="Estimator of the between-cohort variance tau²: DerSimonian-Laird or REML.",

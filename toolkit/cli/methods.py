@@ -9,9 +9,8 @@ from typing import Any
 
 import click
 
+from toolkit.choices import DIFFERENCE_METHODS
 from toolkit.cli.options import output_options, study_argument
-
-DIFFERENCE_METHODS = ("newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo")
 
 
 def _pct(value: float | None, digits: int = 0) -> str:

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 import click
 
-F = TypeVar("F", bound=Callable[..., Any])
+from toolkit.choices import CI_METHODS, OUTPUT_FORMATS
 
-FORMATS = ("table", "csv", "json", "parquet")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def study_argument(fn: F) -> F:
@@ -32,15 +32,12 @@ def output_options(fn: F) -> F:
     fn = click.option(
         "--format",
         "fmt",
-        type=click.Choice(FORMATS),
+        type=click.Choice(OUTPUT_FORMATS),
         default=None,
         help="Output format. Default: table on a terminal, csv otherwise "
         "(or from the extension of -o: .csv .json .parquet).",
     )(fn)
     return fn
-
-
-CI_METHODS = ("wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald")
 
 
 def ci_options(default_note: str) -> Callable[[F], F]:

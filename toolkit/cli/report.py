@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from toolkit.choices import ENGINES
+
 
 def _formats_option(fn: click.decorators.FC) -> click.decorators.FC:
     return click.option(
@@ -21,7 +23,7 @@ def _formats_option(fn: click.decorators.FC) -> click.decorators.FC:
 def _engine_option(fn: click.decorators.FC) -> click.decorators.FC:
     return click.option(
         "--engine",
-        type=click.Choice(["quarto", "pandoc"]),
+        type=click.Choice(ENGINES),
         default=None,
         help="Renderer (default: quarto when a quarto executable is on PATH or QUARTO_PATH is "
         "set, else pandoc + typst).",

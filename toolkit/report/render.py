@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from toolkit.choices import ENGINES
+from toolkit.choices import REPORT_FORMATS as FORMATS
 from toolkit.errors import EnvironmentProblem, ImplementationError, UsageError
 from toolkit.output import frame_to_csv
 from toolkit.report.qmd import templates_dir, write_qmd
 from toolkit.report.spec import FigureBlock, Report
 
-Engine = Literal["quarto", "pandoc"]
-FORMATS = ("html", "pdf", "docx")
-ENGINES = ("quarto", "pandoc")
+Engine = Literal["quarto", "pandoc"]  # choices.ENGINES (tests/test_house.py checks)
 
 CHROMIUM_HELP = (
     "PDF and DOCX reports need Chromium to draw their figures, and none was found: "

@@ -34,10 +34,9 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from toolkit.choices import DIFFERENCE_METHODS
 from toolkit.errors import UsageError
 from toolkit.stats.intervals import as_counts, check_level, proportion_limits, z_value
-
-DIFFERENCE_METHODS = ("newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo")
 
 FloatArray = npt.NDArray[np.float64]
 Counts = int | float | Sequence[int] | Sequence[float] | npt.ArrayLike

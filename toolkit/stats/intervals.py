@@ -24,9 +24,8 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from toolkit.choices import CI_METHODS as METHODS
 from toolkit.errors import UsageError
-
-METHODS = ("wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald")
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = Sequence[int] | Sequence[float] | npt.NDArray[Any] | Any

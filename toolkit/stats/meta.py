@@ -35,11 +35,11 @@ from typing import Any, Literal
 import numpy as np
 import polars as pl
 
+from toolkit.choices import POOLING_METHODS as META_METHODS
 from toolkit.errors import UsageError
 from toolkit.stats.intervals import FloatArray, as_counts, check_level, z_value
 
-MetaMethod = Literal["dl", "reml"]
-META_METHODS: tuple[str, ...] = ("dl", "reml")
+MetaMethod = Literal["dl", "reml"]  # choices.POOLING_METHODS (tests/test_house.py checks)
 METHOD_NAMES = {"dl": "DerSimonian-Laird", "reml": "REML"}
 CORRECTION = 0.5
 

@@ -1,0 +1,44 @@
+"""Every closed list of choices, declared once.
+
+The manifest (``study.yml`` validation), the command-line options and the statistics all
+take their allowed values from here, so a method added in one place is offered everywhere.
+This module imports only the standard library: the CLI reads it while building ``--help``,
+which must stay fast (``tests/bench/test_startup.py``).
+
+The first entry of each method list is its default.
+"""
+
+from __future__ import annotations
+
+CI_METHODS: tuple[str, ...] = (
+    "wilson",
+    "wilson_cc",
+    "clopper_pearson",
+    "jeffreys",
+    "agresti_coull",
+    "wald",
+)
+"""Confidence interval methods for one proportion (``toolkit.stats.intervals``)."""
+
+DIFFERENCE_METHODS: tuple[str, ...] = (
+    "newcombe",
+    "newcombe_cc",
+    "miettinen_nurminen",
+    "wald",
+    "agresti_caffo",
+)
+"""Confidence interval methods for a difference of two proportions
+(``toolkit.stats.differences``)."""
+
+POOLING_METHODS: tuple[str, ...] = ("dl", "reml")
+"""Estimators of the between-cohort variance τ² for random-effects pooling
+(``toolkit.stats.meta``): DerSimonian–Laird or restricted maximum likelihood."""
+
+OUTPUT_FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
+"""Formats of a command's one output table (``toolkit.output.emit_frame``)."""
+
+REPORT_FORMATS: tuple[str, ...] = ("html", "pdf", "docx")
+"""Formats of a rendered report, in the order they are built."""
+
+ENGINES: tuple[str, ...] = ("quarto", "pandoc")
+"""Report rendering engines (``toolkit.report.render``)."""
