@@ -6,7 +6,8 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import UsageError
-from toolkit.model import MISSING, PARTICIPANT_ID, AttributeSpec, Study, bin_labels
+from toolkit.model.attributes import bin_labels
+from toolkit.model.schemas import MISSING, PARTICIPANT_ID, AttributeSpec, Study
 
 
 def stratum_values(participants: pl.DataFrame, spec: AttributeSpec) -> tuple[pl.Series, list[str]]:

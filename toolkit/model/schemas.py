@@ -1,0 +1,194 @@
+"""The canonical study model's types: column names, frame schemas, Study and Tables.
+
+Every reader in :mod:`toolkit.io` produces the three canonical frames below; everything
+downstream (statistics, comparison, reports) reads only a :class:`Study`.
+
+Canonical frames (column: polars dtype):
+
+participants
+    ``participant_id``: String (unique, non-empty), then one column per attribute:
+    Float64 for numeric attributes, String for categorical ones (null = missing).
+codebook
+    ``code_id``: String (unique), ``label``: String, ``parent_id``: String (null at a root),
+    ``description``: String (nullable). Rows in codebook order (siblings keep file order).
+codings
+    ``participant_id``: String, ``code_id``: String, ``quote``: String, ``source``: String,
+    ``start``: Int64, ``end``: Int64, ``coder``: String (all but the first two nullable).
+    One row per coded segment.
+
+Each frame may also carry ``_row`` (Int64): the 1-based spreadsheet line of the row in the
+file named in :attr:`Study.files`, used only to locate problems. Statistics never read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from toolkit.errors import InputError, Problem, UsageError
+from toolkit.manifest import Manifest
+
+ROW = "_row"
+PARTICIPANT_ID = "participant_id"
+CODE_ID = "code_id"
+MISSING = "missing"
+
+CODEBOOK_SCHEMA: dict[str, type[pl.DataType]] = {
+    "code_id": pl.String,
+    "label": pl.String,
+    "parent_id": pl.String,
+    "description": pl.String,
+}
+CODINGS_SCHEMA: dict[str, type[pl.DataType]] = {
+    "participant_id": pl.String,
+    "code_id": pl.String,
+    "quote": pl.String,
+    "source": pl.String,
+    "start": pl.Int64,
+    "end": pl.Int64,
+    "coder": pl.String,
+}
+CODINGS_REQUIRED = ("participant_id", "code_id")
+CODEBOOK_REQUIRED = ("code_id",)
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """A participant attribute with its resolved type.
+
+    ``levels`` is the declared (or, when undeclared, sorted observed) order of a categorical
+    attribute's values. ``bins`` are the edges that make a numeric attribute stratifiable.
+    """
+
+    name: str
+    type: Literal["numeric", "categorical"]
+    levels: tuple[str, ...] | None = None
+    bins: tuple[float, ...] | None = None
+    label: str | None = None
+
+    @property
+    def stratifiable(self) -> bool:
+        return self.type == "categorical" or self.bins is not None
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An input file as read, for provenance."""
+
+    role: str
+    path: Path
+    display: str
+    sha256: str
+
+
+@dataclass(frozen=True, eq=False)
+class CodingPositions:
+    """Each coding's participant and code as positions in the participants and codebook frames.
+
+    Validation finds them on the way (one hashed lookup of every id, which is the costly part
+    for millions of codings), and counting needs them again; they hold for these very frames.
+    """
+
+    codings: pl.DataFrame
+    participants: pl.DataFrame
+    codebook: pl.DataFrame
+    participant: pl.Series | None
+    code: pl.Series | None
+
+
+@dataclass(frozen=True)
+class Study:
+    """A loaded, validated study. Frames follow the canonical schemas of this module."""
+
+    manifest: Manifest
+    root: Path
+    participants: pl.DataFrame
+    codebook: pl.DataFrame
+    codings: pl.DataFrame
+    attributes: Mapping[str, AttributeSpec]
+    files: Mapping[str, str] = field(default_factory=dict)
+    inputs: tuple[InputFile, ...] = ()
+    warnings: tuple[str, ...] = ()
+    positions: CodingPositions | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.manifest.study.id
+
+    @property
+    def title(self) -> str:
+        return self.manifest.study.title
+
+    @property
+    def synthetic(self) -> bool:
+        return self.manifest.study.synthetic
+
+    @property
+    def n_participants(self) -> int:
+        return self.participants.height
+
+    def coding_positions(self) -> tuple[pl.Series | None, pl.Series | None]:
+        """Each coding's participant and code as row positions in ``participants`` and
+        ``codebook`` (unsigned integers), as validation found them; None where it did not.
+
+        Only valid for the frames they were found for: a Study made with other frames (for
+        example by :func:`dataclasses.replace`) gets ``(None, None)``.
+        """
+        found = self.positions
+        if (
+            found is None
+            or found.codings is not self.codings
+            or found.participants is not self.participants
+            or found.codebook is not self.codebook
+        ):
+            return None, None
+        return found.participant, found.code
+
+    def attribute(self, name: str) -> AttributeSpec:
+        """The spec of attribute ``name``; raises UsageError naming the known ones."""
+        try:
+            return self.attributes[name]
+        except KeyError:
+            known = ", ".join(sorted(self.attributes)) or "none"
+            raise UsageError(
+                f"unknown attribute '{name}' in study '{self.id}'; known attributes: {known}"
+            ) from None
+
+    def require_codes(self) -> None:
+        """Raise InputError when the study has no codes at all (nothing to analyse yet)."""
+        if self.codebook.height == 0:
+            raise InputError(
+                Problem(
+                    self.files.get("codings", "codings"),
+                    "there are no codes to analyse: the codings are empty and no codebook is "
+                    "named; add coded segments (participant_id, code_id), then run this again",
+                )
+            )
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What a reader produces before validation: the three canonical frames, raw.
+
+    Participants' attribute columns may be String (to be typed by :func:`build_study` from the
+    manifest or by inference) or already typed (Float64/Int64/Boolean from a typed source such
+    as REFI-QDA variables or a REDCap dictionary). ``files`` names, per role
+    ("participants", "codebook", "codings"), the file that problems should point at.
+    ``attribute_types`` carries types a typed source declares; ``warnings`` are non-fatal notes
+    the user should see (for example "no Cases in project.qde: each source is one participant").
+    """
+
+    participants: pl.DataFrame
+    codebook: pl.DataFrame
+    codings: pl.DataFrame
+    files: Mapping[str, str] = field(default_factory=dict)
+    attribute_types: Mapping[str, Literal["numeric", "categorical"]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
