@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from toolkit.errors import InputError
 from toolkit.io import refi
+from toolkit.io.refi.text import _slice
 
 
 def _kinds(project: refi.RefiProject) -> Counter[str]:
@@ -391,7 +392,5 @@ def test_utf16_slices_agree_with_the_utf16_encoding(text: str, data: st.DataObje
     start = data.draw(st.sampled_from(bounds))
     end = data.draw(st.sampled_from([b for b in bounds if b >= start]))
     expected = encoded[2 * start : 2 * end].decode("utf-16-le", errors="surrogatepass")
-    assert refi._slice(text, start, end, "utf16") == expected
-    assert refi._slice(text, start, end, "codepoints") == (
-        text[start:end] if end <= len(text) else None
-    )
+    assert _slice(text, start, end, "utf16") == expected
+    assert _slice(text, start, end, "codepoints") == (text[start:end] if end <= len(text) else None)

@@ -1,0 +1,99 @@
+"""Reading REFI-QDA files: a ``.qdpx`` archive (in memory), a bare ``.qde``, a ``.qdc``.
+
+Source texts are read only from inside the project: the archive, or a ``sources/`` (or
+``Sources/``) folder beside a bare ``.qde``; a project never makes raremix read elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from toolkit.errors import InputError, Problem
+from toolkit.io.refi.parse import parse_codebook, parse_project
+from toolkit.io.refi.project import RefiCode, RefiProject
+from toolkit.io.safety import SafeZip, open_zip, parse_xml
+
+
+def _sources_dir_reader(folder: Path) -> Callable[[str], bytes | None]:
+    candidates = [folder / "sources", folder / "Sources"]
+
+    def read(member: str) -> bytes | None:
+        for base in candidates:
+            path = base / member
+            if path.is_file():
+                return path.read_bytes()
+        return None
+
+    return read
+
+
+def _zip_reader(archive: SafeZip) -> Callable[[str], bytes | None]:
+    def read(member: str) -> bytes | None:
+        for folder in ("sources", "Sources"):
+            name = archive.find(f"{folder}/{member}")
+            if name is not None:
+                return archive.read(name)
+        name = archive.find(member)
+        return archive.read(name) if name is not None else None
+
+    return read
+
+
+def read_qdpx(path: Path, *, file: str | None = None) -> RefiProject:
+    """Parse a ``.qdpx`` archive (read in memory, never extracted)."""
+    name = file or path.name
+    with open_zip(path, file=name) as archive:
+        qde = [n for n in archive.names if n.lower().endswith(".qde") and "/" not in n.strip("/")]
+        if not qde:
+            qde = [n for n in archive.names if n.lower().endswith(".qde")]
+        if not qde:
+            raise InputError(
+                Problem(
+                    name,
+                    f"no project.qde inside the archive (found: {', '.join(archive.names[:5]) or 'nothing'})",
+                )
+            )
+        root = parse_xml(archive.read(qde[0]), file=f"{name}/{qde[0]}")
+        return parse_project(root, file=name, read_internal=_zip_reader(archive))
+
+
+def read_qde(path: Path, *, file: str | None = None) -> RefiProject:
+    """Parse a bare ``project.qde``; source texts are looked for in a sources folder beside it."""
+    name = file or path.name
+    root = parse_xml(_read_bytes(path, name), file=name)
+    return parse_project(root, file=name, read_internal=_sources_dir_reader(path.parent))
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(
+            Problem(name, f"cannot read the file: {error.strerror or error}")
+        ) from None
+
+
+def read_project_file(path: Path, *, file: str | None = None) -> RefiProject:
+    """Parse a ``.qdpx`` or ``.qde`` file."""
+    if path.suffix.lower() == ".qdpx":
+        return read_qdpx(path, file=file)
+    return read_qde(path, file=file)
+
+
+def read_codebook_file(path: Path, *, file: str) -> tuple[list[RefiCode], list[str]]:
+    """Parse a codebook file (``.qdc``; a project file's codebook is read as well).
+
+    Args:
+        path: the file.
+        file: the file name for messages.
+
+    Returns:
+        The codes in file order and the warnings.
+
+    Raises:
+        InputError: the file cannot be read, or its root is neither <CodeBook> nor <Project>.
+    """
+    root = parse_xml(_read_bytes(path, file), file=file)
+    warnings: list[str] = []
+    return parse_codebook(root, file=file, warnings=warnings), warnings
