@@ -5,8 +5,9 @@ Commands are loaded lazily (``COMMANDS`` maps a name to ``module:function``) so 
 only click at the top and the library inside the command function.
 
 Errors: a :class:`toolkit.errors.ToolkitError` raised anywhere below becomes one
-``Error: …`` line per problem on stderr and exit status 1. Anything else is a bug and keeps
-its traceback.
+``Error: …`` line per problem on stderr and exit status 1. An
+:class:`toolkit.errors.ImplementationError` (a raremix bug) and anything else keep their
+traceback; the former with a line asking for a bug report.
 """
 
 from __future__ import annotations
@@ -52,10 +53,19 @@ class LazyGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
-        from toolkit.errors import ToolkitError
+        from toolkit.errors import ImplementationError, ToolkitError
 
         try:
             return super().invoke(ctx)
+        except ImplementationError:
+            # Our bug, not the user's input: keep the traceback and ask for a report.
+            click.echo(
+                f"raremix {__version__} hit a bug (ImplementationError), not a problem with "
+                "your input. Please report it to the raremix developers with the command you "
+                "ran, this message and the traceback below.",
+                err=True,
+            )
+            raise
         except ToolkitError as error:
             for line in error.lines():
                 click.echo(f"Error: {line}", err=True)
