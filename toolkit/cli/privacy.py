@@ -66,7 +66,7 @@ def privacy(
     from toolkit.errors import UsageError
     from toolkit.io.study import load_study
     from toolkit.output import emit_frame, frame_to_csv, infer_format, write_bytes_atomic
-    from toolkit.privacy import k_anonymity, pseudonyms, report_folder_of
+    from toolkit.privacy import k_anonymity, pseudonyms
     from toolkit.summary import result_meta
 
     if key is not None:
@@ -99,3 +99,20 @@ def privacy(
         )
     if output is not None:
         click.echo(f"Wrote {output}", err=True)
+
+
+def report_folder_of(path: Path) -> Path | None:
+    """The report folder ``path`` would be inside, or None.
+
+    A report folder is ``reports/<id>/`` (the default place of ``raremix report``), or any
+    folder holding a ``report.qmd`` that raremix wrote. Keys belong beside it, never inside.
+    """
+    target = Path(path).resolve()
+    parts = target.parts
+    for i in range(len(parts) - 2):
+        if parts[i] == "reports":
+            return Path(*parts[: i + 2])
+    for folder in target.parents:
+        if (folder / "report.qmd").is_file():
+            return folder
+    return None

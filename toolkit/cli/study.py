@@ -41,8 +41,8 @@ def validate(study: Path, explain: bool) -> None:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(study_summary(loaded))
     if explain:
+        from toolkit.io.audit import reconcile
         from toolkit.output import emit_frame, rich_table
-        from toolkit.privacy import reconcile
 
         frame = reconcile(loaded)
         table = rich_table(frame, title="Every input row, accounted for")

@@ -101,18 +101,6 @@ def _count_cell(count: int, total: int, min_cell: int, hidden: bool) -> str:
     return f"{count} ({pct(count / total if total else None)})" if total else str(count)
 
 
-def _hide_small(counts: Sequence[int], min_cell: int) -> list[bool]:
-    """Small counts (1..k−1), plus the next smallest when only one would be hidden."""
-    if min_cell <= 1:
-        return [False] * len(counts)
-    hidden = [1 <= c < min_cell for c in counts]
-    if sum(hidden) == 1:
-        others = [(c, i) for i, c in enumerate(counts) if not hidden[i] and c > 0]
-        if others:
-            hidden[min(others)[1]] = True
-    return hidden
-
-
 def hidden_sizes(total: int, sizes: Sequence[int], min_cell: int) -> list[bool]:
     """Which subgroup sizes to hide: the rule of :func:`toolkit.privacy.suppress`.
 
@@ -130,8 +118,8 @@ def hidden_sizes(total: int, sizes: Sequence[int], min_cell: int) -> list[bool]:
     values = [total, *sizes]
     hidden = {j + 1 for j, size in enumerate(sizes) if privacy.is_small(size, min_cell)}
     if hidden:
-        equation = privacy._Equation(total=0, parts=list(range(1, len(values))))
-        privacy._protect([equation], hidden, values, min_cell=min_cell)
+        equation = privacy.Equation(total=0, parts=list(range(1, len(values))))
+        privacy.protect_equations([equation], hidden, values, min_cell=min_cell)
     return [j + 1 in hidden for j in range(len(sizes))]
 
 
@@ -184,19 +172,19 @@ def protect_table(
             if size_hidden[g] or lv in unshown or privacy.is_small(int(counts[lv][g]), min_cell):
                 hidden.add(cell(lv, g))
     equations = [
-        privacy._Equation(total=g, parts=[cell(lv, g) for lv in range(levels)])
+        privacy.Equation(total=g, parts=[cell(lv, g) for lv in range(levels)])
         for g in range(groups)
         if levels
     ]
     if partition and groups > 1:
         equations += [
-            privacy._Equation(total=cell(lv, 0), parts=[cell(lv, g) for g in range(1, groups)])
+            privacy.Equation(total=cell(lv, 0), parts=[cell(lv, g) for g in range(1, groups)])
             for lv in range(levels)
         ]
-        equations.append(privacy._Equation(total=0, parts=list(range(1, groups))))
+        equations.append(privacy.Equation(total=0, parts=list(range(1, groups))))
     # A shown size is never summed with hidden cells (rule 2 sums hidden parts only), so its
     # inflated value above only makes it the last cell picked as a complement.
-    privacy._protect(equations, hidden, values, min_cell=min_cell)
+    privacy.protect_equations(equations, hidden, values, min_cell=min_cell)
     return (
         [[cell(lv, g) in hidden for g in range(groups)] for lv in range(levels)],
         [g in hidden for g in range(groups)],
