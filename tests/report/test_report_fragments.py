@@ -1,13 +1,31 @@
-"""Fragment snapshots of rendered pieces (updated on purpose), and the formatting rules."""
+"""Fragment snapshots of rendered pieces, and the formatting rules.
+
+The snapshots (markdown with its raw typst and HTML blocks) are stored by syrupy in
+``__snapshots__/test_report_fragments.ambr``. A change in a template or a writer fails here;
+when the change is meant, update them on purpose and review the diff:
+``.venv/bin/python -m pytest tests/report/test_report_fragments.py --snapshot-update``.
+"""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
+from syrupy.assertion import SnapshotAssertion
 
 from toolkit.report import figures, tables
-from toolkit.report.qmd import NBSP, escape, grid_table, pipe_table, write_qmd
-from toolkit.report.spec import Banner, Report, Section, Table
+from toolkit.report.qmd import NBSP, escape, escape_typst, grid_table, pipe_table, write_qmd
+from toolkit.report.spec import (
+    Banner,
+    Bullets,
+    Callout,
+    JointDisplay,
+    JointRow,
+    Note,
+    Paragraph,
+    Report,
+    Section,
+    Table,
+)
 
 
 def test_escape_keeps_text_literal() -> None:
@@ -16,7 +34,7 @@ def test_escape_keeps_text_literal() -> None:
     assert escape("a\n  b") == "a b"
 
 
-def test_pipe_table_snapshot() -> None:
+def test_pipe_table_snapshot(snapshot: SnapshotAssertion) -> None:
     table = Table(
         name="t",
         caption="c",
@@ -25,7 +43,9 @@ def test_pipe_table_snapshot() -> None:
         align=("l", "r"),
         indent=(0, 1),
     )
-    lines = pipe_table(table).split("\n")
+    text = pipe_table(table)
+    assert text == snapshot
+    lines = text.split("\n")
     assert lines[0].rstrip() == "| Theme | x/n |"
     # Dashes in proportion to the widths: the longest first cell (16 characters with its
     # indent) against the header word "x/n" plus 3 and 3 characters of air for a number
@@ -35,9 +55,10 @@ def test_pipe_table_snapshot() -> None:
     assert lines[3] == f"| {NBSP * 3}Severe \\*pain\\* | 12/15 |"
 
 
-def test_grid_table_snapshot() -> None:
+def test_grid_table_snapshot(snapshot: SnapshotAssertion) -> None:
     # Words wrap at the width, never inside a word; paragraphs stay apart; left-aligned.
     text = grid_table(("A", "B"), [[["one"], ["two words", "second"]]], (5, 5))
+    assert text == snapshot
     assert text == (
         "+-------+--------+\n"
         "| A     | B      |\n"
@@ -50,7 +71,7 @@ def test_grid_table_snapshot() -> None:
     )
 
 
-def test_banner_and_title_block_snapshot() -> None:
+def test_banner_and_title_block_snapshot(snapshot: SnapshotAssertion) -> None:
     report = Report(
         kind="study",
         slug="s",
@@ -63,6 +84,7 @@ def test_banner_and_title_block_snapshot() -> None:
         preamble=(Banner("SYNTHETIC DATA: invented."),),
     )
     qmd = write_qmd(report)
+    assert qmd == snapshot
     assert qmd.startswith(
         '---\ntitle: "A \\\\*study\\\\*"\nsubtitle: "Calciphylaxis (MONDO:0017215)"\n'
     )
@@ -75,6 +97,63 @@ def test_banner_and_title_block_snapshot() -> None:
     assert '::: {custom-style="Synthetic Banner"}\nSYNTHETIC DATA: invented.\n:::' in qmd
     assert '#text(weight: "bold", fill: rgb("#8a3100"))[SYNTHETIC DATA: invented.]' in qmd
     assert "## Key findings {#summary}" in qmd
+
+
+def _every_block(kind: str) -> Report:
+    """A report with one of each block kind but figures (plotly's HTML is plotly's)."""
+    table = Table(
+        name="prevalence",
+        caption="Participants voicing each theme (x/n, 95% CI).",
+        columns=("Theme", "x/n", "95% CI"),
+        rows=(("Pain", "13/15", "62–96%"), ("Night pain", "suppressed", "–")),
+        align=("l", "r", "r"),
+        indent=(0, 1),
+    )
+    joint = JointDisplay(
+        caption="Themes beside what participants said.",
+        rows=(
+            JointRow("Pain", "13/15", (("It burns *all* night", "P01"), ("Like [fire]", "P07"))),
+            JointRow("Fear", "suppressed", ()),
+        ),
+    )
+    findings = Section(
+        "findings",
+        "Findings",
+        (Paragraph("Pain was the most common theme: 13 of 15."), table),
+        subsections=(
+            Section("joint", "Themes and quotes", (joint,)),
+            Section("notes", "Notes", (Bullets(("One.", "Two $5 <b>.")), Note("A note."))),
+        ),
+    )
+    risk = Section(
+        "privacy",
+        "Privacy",
+        (Callout("Re-identification check", "2 participants share [sex, age band]: # #"),),
+    )
+    return Report(
+        kind=kind,
+        slug="s",
+        title="Every block",
+        subtitle="Calciphylaxis",
+        date="2025-01-01",
+        synthetic=True,
+        version="9.9",
+        sections=(findings, risk),
+        preamble=(Banner("SYNTHETIC DATA: invented."),),
+    )
+
+
+@pytest.mark.parametrize("kind", ["study", "compare"])
+def test_every_block_kind_snapshot(kind: str, snapshot: SnapshotAssertion) -> None:
+    qmd = write_qmd(_every_block(kind))
+    assert qmd == snapshot
+    # The typst fragments are escaped for typst, the markdown for pandoc.
+    assert escape_typst("2 participants share [sex, age band]: # #") in qmd
+    assert escape("It burns *all* night") in qmd
+
+
+def test_typst_escape_snapshot(snapshot: SnapshotAssertion) -> None:
+    assert escape_typst('*bold* _under_ [link] #fn $math$ @ref <lbl> \\ "q" `raw`') == snapshot
 
 
 @pytest.mark.parametrize(
