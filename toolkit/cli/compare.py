@@ -12,67 +12,52 @@ from toolkit.choices import POOLING_METHODS
 from toolkit.cli.options import ci_options, output_options
 
 
-def _percent(value: float | None) -> str:
-    return "" if value is None else f"{100 * value:.0f}%"
+def _run(
+    studies: tuple[Path, ...],
+    crosswalk: Path | None,
+    themes: Path | None,
+    options: dict[str, Any],
+) -> Any:
+    """Read the studies (only the columns the comparison counts with) and compare them."""
+    from toolkit.compare import compare as run_compare
+    from toolkit.errors import UsageError
+    from toolkit.io.crosswalk import read_crosswalk, read_themes
+    from toolkit.io.study import load_study
+    from toolkit.progress import progress
+
+    if len(studies) < 2:
+        raise UsageError("give at least two study folders to compare")
+    if themes is not None and crosswalk is None:
+        raise UsageError("--themes needs --crosswalk: the crosswalk maps codes to those themes")
+    loaded = []
+    with progress("Reading studies", total=len(studies)) as bar:
+        for path in studies:
+            bar.update(f"Reading {path}")
+            # Quotes are not read.
+            loaded.append(load_study(path, codings_columns=("coder",)))
+            bar.advance()
+    with progress("Comparing cohorts"):
+        return run_compare(
+            loaded,
+            crosswalk=read_crosswalk(crosswalk) if crosswalk is not None else None,
+            themes=read_themes(themes) if themes is not None else None,
+            crosswalk_file=crosswalk.name if crosswalk is not None else "crosswalk.csv",
+            **options,
+        )
 
 
-def _comparison_table(comparison: Any) -> Any:
-    """A readable terminal table: one line per theme and cohort, the pooled line in bold."""
-    from rich.console import Group
-    from rich.table import Table
-    from rich.text import Text
+def _metadata(result: Any, notes: list[str]) -> dict[str, Any]:
+    """JSON and Parquet metadata: every setting from the comparison itself, then the notes."""
+    from toolkit import __version__
 
-    title = "Theme prevalence across cohorts"
-    if comparison.synthetic:
-        title += " (SYNTHETIC DATA)"
-    table = Table(title=title, show_lines=False)
-    for name, justify in (
-        ("Theme", "left"),
-        ("Cohort", "left"),
-        ("x/n", "right"),
-        ("%", "right"),
-        ("CI", "right"),
-        ("Heterogeneity", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    previous = None
-    for row in comparison.prevalence.iter_rows(named=True):
-        first = row["theme_id"] != previous
-        previous = row["theme_id"]
-        theme = ("  " * (row["depth"] or 0) + row["label"]) if first else ""
-        pooled = row["cohort"] == "pooled"
-        if row["suppressed"]:
-            counts, share, ci = "suppressed", "", ""
-        elif row["participants"] is None:
-            counts, share, ci = ("—", "", "") if not pooled else ("not pooled", "", "")
-        else:
-            counts = "" if pooled else f"{row['participants']}/{row['denominator']}"
-            share = _percent(row["prevalence"])
-            ci = f"{_percent(row['ci_lower'])}–{_percent(row['ci_upper'])}"
-        het = ""
-        if pooled and row["i2"] is not None:
-            het = f"I² {_percent(row['i2'])}, τ² {row['tau2']:.2f}, p {row['q_pvalue']:.3f}"
-        style = "bold" if pooled else ("dim" if not row["mapped"] else None)
-        table.add_row(theme, row["cohort"], counts, share, ci, het, style=style)
-    parts: list[Any] = [table]
-    if comparison.not_compared.height:
-        missing = Table(title="Not compared (codes that reach no theme)")
-        for name in ("Study", "Code", "Label", "x/n", "Reason"):
-            missing.add_column(name)
-        for row in comparison.not_compared.iter_rows(named=True):
-            missing.add_row(
-                row["study_id"],
-                row["code_id"],
-                row["label"],
-                "suppressed"
-                if row["participants"] is None
-                else f"{row['participants']}/{row['denominator']}",
-                row["reason"],
-            )
-        parts.append(missing)
-    for message in comparison.notes["message"].to_list():
-        parts.append(Text(f"Note: {message}"))
-    return Group(*parts)
+    return {
+        "cohorts": list(result.cohorts),
+        **result.settings.metadata(),
+        "synthetic": result.synthetic,
+        "notes": notes,
+        "not_compared": result.not_compared.to_dicts(),
+        "raremix_version": __version__,
+    }
 
 
 @click.command()
@@ -151,61 +136,26 @@ def compare(
         raremix compare examples/calciphylaxis examples/erythromelalgia --crosswalk examples/crosswalk.csv
         raremix compare A B --crosswalk map.csv --format csv -o comparison.csv
     """
-    from toolkit import __version__
-    from toolkit.compare import compare as run_compare
-    from toolkit.errors import UsageError
-    from toolkit.io.crosswalk import read_crosswalk, read_themes
-    from toolkit.io.study import load_study
+    from toolkit.cli.compare_view import comparison_table
     from toolkit.output import emit_frame, infer_format
-    from toolkit.progress import progress
+    from toolkit.report.compare_notes import messages, notes_frame
 
-    if len(studies) < 2:
-        raise UsageError("give at least two study folders to compare")
-    if themes is not None and crosswalk is None:
-        raise UsageError("--themes needs --crosswalk: the crosswalk maps codes to those themes")
     chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
-    loaded = []
-    with progress("Reading studies", total=len(studies)) as bar:
-        for path in studies:
-            bar.update(f"Reading {path}")
-            # Only the columns the comparison counts with: quotes are not read.
-            loaded.append(load_study(path, codings_columns=("coder",)))
-            bar.advance()
-    mapping = read_crosswalk(crosswalk) if crosswalk is not None else None
-    theme_table = read_themes(themes) if themes is not None else None
-    with progress("Comparing cohorts"):
-        result = run_compare(
-            loaded,
-            crosswalk=mapping,
-            themes=theme_table,
-            method=ci_method,
-            level=ci_level,
-            pooling=pooling,
-            crosswalk_file=crosswalk.name if crosswalk is not None else "crosswalk.csv",
-            min_cell=min_cell,
-        )
+    options = {"method": ci_method, "level": ci_level, "pooling": pooling, "min_cell": min_cell}
+    result = _run(studies, crosswalk, themes, options)
+    notes = messages(result)
     frames = {
         "prevalence": result.table(),
         "differences": result.differences,
         "not-compared": result.not_compared,
-        "notes": result.notes,
+        "notes": notes_frame(result),
         "mappings": result.mappings,
     }
-    meta = {
-        "cohorts": list(result.cohorts),
-        "matching": result.matching,
-        "pooling": result.pooling_method,
-        "level": result.level,
-        "synthetic": result.synthetic,
-        "min_cell": result.min_cell,
-        "notes": result.notes["message"].to_list(),
-        "not_compared": result.not_compared.to_dicts(),
-        "raremix_version": __version__,
-    }
-    table = _comparison_table(result) if chosen == "table" and show == "prevalence" else None
-    emit_frame(frames[show], fmt=chosen, output=output, meta=meta, table=table)
-    if chosen != "table" or show != "prevalence":
-        for message in result.notes["message"].to_list():
+    as_table = chosen == "table" and show == "prevalence"
+    table = comparison_table(result, notes) if as_table else None
+    emit_frame(frames[show], fmt=chosen, output=output, meta=_metadata(result, notes), table=table)
+    if not as_table:
+        for message in notes:
             click.echo(f"Note: {message}", err=True)
     if output is not None:
         click.echo(f"Wrote {output}", err=True)

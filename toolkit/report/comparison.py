@@ -18,7 +18,7 @@ import polars as pl
 
 from toolkit import __version__
 from toolkit.model import AttributeSpec, Study
-from toolkit.report import figures, tables
+from toolkit.report import compare_notes, figures, tables
 from toolkit.report.spec import (
     Banner,
     Block,
@@ -360,7 +360,7 @@ def build_comparison_report(
         if comparison.matching == "crosswalk"
         else "Without a crosswalk, codes with identical code ids are matched."
     )
-    notes_frame = comparison.notes
+    notes_frame = compare_notes.notes_frame(comparison)
     notes = [m for m in notes_frame["message"].to_list() if m]
     summary: list[Block] = [
         Paragraph(f"Cohorts compared: {cohorts_text}."),
@@ -518,7 +518,7 @@ def build_comparison_report(
         "comparison": comparison.table(),
         "differences": comparison.differences,
         "not_compared": comparison.not_compared,
-        "notes": comparison.notes,
+        "notes": notes_frame,
         "mappings": comparison.mappings,
     }
     return Report(

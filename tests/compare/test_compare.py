@@ -14,17 +14,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from toolkit.cli import main
-from toolkit.compare import NOTE_COLUMNS, PREVALENCE_COLUMNS, compare
+from toolkit.compare import PREVALENCE_COLUMNS, compare
 from toolkit.errors import InputError, UsageError
 from toolkit.io.crosswalk import parse_crosswalk, parse_themes, read_crosswalk, read_themes
 from toolkit.io.study import load_study
 from toolkit.model import Study
+from toolkit.report.compare_notes import NOTE_COLUMNS, notes_frame
 from toolkit.stats import difference_ci
 from toolkit.stats.meta import pool_proportions
 from toolkit.stats.prevalence import prevalence
 from toolkit.testing import make_study
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CALCI = REPO / "examples" / "calciphylaxis"
 ERY = REPO / "examples" / "erythromelalgia"
 CROSSWALK = REPO / "examples" / "crosswalk.csv"
@@ -177,9 +178,9 @@ def test_themes_in_one_codebook_are_flagged_not_counted(example_comparison) -> N
     assert row["mapped"] is False and row["participants"] is None and row["comparable"] is False
     assert _row(frame, "identity", "pooled")["prevalence"] is None
     assert "identity" not in example_comparison.differences["theme_id"].to_list()
-    kinds = example_comparison.notes["kind"].to_list()
+    kinds = notes_frame(example_comparison)["kind"].to_list()
     assert {"not_comparable", "double_mapping", "strata", "synthetic", "unused_theme"} <= set(kinds)
-    assert tuple(example_comparison.notes.columns) == NOTE_COLUMNS
+    assert tuple(notes_frame(example_comparison).columns) == NOTE_COLUMNS
 
 
 def test_unmapped_codes_are_listed_never_dropped(example_comparison) -> None:  # type: ignore[no-untyped-def]
@@ -241,10 +242,10 @@ def test_different_ci_settings_are_noted(examples) -> None:  # type: ignore[no-u
     )
     b2 = dataclasses.replace(b, manifest=manifest)
     result = compare([a, b2], crosswalk=read_crosswalk(CROSSWALK))
-    assert "ci_settings" in result.notes["kind"].to_list()
+    assert "ci_settings" in notes_frame(result)["kind"].to_list()
     assert _row(result.prevalence, "pain", b.id)["ci_method"] == "jeffreys"
     forced = compare([a, b2], crosswalk=read_crosswalk(CROSSWALK), method="wilson", level=0.9)
-    assert "ci_settings" not in forced.notes["kind"].to_list()
+    assert "ci_settings" not in notes_frame(forced)["kind"].to_list()
     assert set(forced.prevalence.filter(pl.col("cohort") != "pooled")["ci_level"].to_list()) == {
         0.9
     }
@@ -602,10 +603,10 @@ def test_comparison_defaults_to_min_cell_5_not_the_studies_setting(
     for name, columns in COHORT_COUNTS.items():
         frame = getattr(suppressed_comparison, name)
         assert _small(frame, columns, 5).height == 0, name
-    note = suppressed_comparison.notes.filter(pl.col("kind") == "suppression")["message"]
+    note = notes_frame(suppressed_comparison).filter(pl.col("kind") == "suppression")["message"]
     assert note.len() == 1 and "min_cell = 5" in note[0] and "--min-cell" in note[0]
     off = compare(list(examples), crosswalk=read_crosswalk(CROSSWALK), min_cell=0)
-    assert "min_cell = 0" in off.notes.filter(pl.col("kind") == "suppression")["message"][0]
+    assert "min_cell = 0" in notes_frame(off).filter(pl.col("kind") == "suppression")["message"][0]
     with pytest.raises(UsageError, match="min_cell"):
         compare(list(examples), min_cell=-1)
 

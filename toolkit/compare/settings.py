@@ -1,0 +1,157 @@
+"""The settings a comparison is computed with, resolved once from the studies and arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.choices import CI_METHODS, DIFFERENCE_METHODS, POOLING_METHODS
+from toolkit.errors import UsageError
+from toolkit.model import Study
+from toolkit.privacy import DEFAULT_COMPARE_MIN_CELL
+from toolkit.stats.intervals import check_level
+
+
+@dataclass(frozen=True)
+class CohortSettings:
+    """One cohort's own settings: its interval and the coder whose codings count.
+
+    Attributes:
+        cohort: the study id.
+        ci_method: the cohort rows' interval method.
+        ci_level: the cohort rows' interval level.
+        coder: only this coder's codings count (None: all codings).
+    """
+
+    cohort: str
+    ci_method: str
+    ci_level: float
+    coder: str | None
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """Every setting of a comparison; outputs and reports read them from here.
+
+    Attributes:
+        cohorts: per cohort, in the order compared.
+        level: the level of the pooled intervals and of the differences.
+        pooling: the τ² estimator, "dl" or "reml".
+        difference_method: the method of :func:`toolkit.stats.difference_ci`.
+        min_cell: small-cell threshold (counts 1..min_cell − 1 suppressed; 0: off).
+        matching: "crosswalk" or "code_id" (identical code ids matched).
+        crosswalk_file: the crosswalk's file name (None when matching code ids).
+    """
+
+    cohorts: tuple[CohortSettings, ...]
+    level: float
+    pooling: str
+    difference_method: str
+    min_cell: int
+    matching: str
+    crosswalk_file: str | None
+
+    @property
+    def ci_method(self) -> str | None:
+        """The cohorts' interval method when they share one, else None."""
+        methods = {c.ci_method for c in self.cohorts}
+        return methods.pop() if len(methods) == 1 else None
+
+    @property
+    def ci_level(self) -> float | None:
+        """The cohorts' interval level when they share one, else None."""
+        levels = {c.ci_level for c in self.cohorts}
+        return levels.pop() if len(levels) == 1 else None
+
+    def metadata(self) -> dict[str, Any]:
+        """The settings as plain values, for JSON and Parquet metadata and provenance."""
+        return {
+            "ci_method": self.ci_method,
+            "ci_level": self.ci_level,
+            "ci": {c.cohort: {"method": c.ci_method, "level": c.ci_level} for c in self.cohorts},
+            "level": self.level,
+            "pooling": self.pooling,
+            "difference_method": self.difference_method,
+            "min_cell": self.min_cell,
+            "matching": self.matching,
+            "crosswalk": self.crosswalk_file,
+        }
+
+
+def _check_choice(kind: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise UsageError(f"unknown {kind} '{value}'; choose one of {', '.join(choices)}")
+
+
+def _check_studies(studies: Sequence[Study]) -> None:
+    if len(studies) < 2:
+        raise UsageError("compare needs at least two studies (one folder per cohort)")
+    ids = [s.id for s in studies]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise UsageError(
+            f"study id '{repeated[0]}' is given more than once; each cohort needs its own "
+            "study.id (compare different studies, or copy the folder and change the id)"
+        )
+
+
+def resolve_settings(
+    studies: Sequence[Study],
+    *,
+    method: str | None,
+    level: float | None,
+    pooling: str,
+    difference_method: str | None,
+    min_cell: int | None,
+    crosswalk_file: str | None,
+) -> CompareSettings:
+    """The comparison's settings: the arguments, else each study's ``analysis`` section.
+
+    Args:
+        studies: the compared studies.
+        method: CI method of every cohort; None: each study's ``analysis.ci.method``.
+        level: CI level of every cohort and the pooled rows; None: each study's own (the
+            pooled rows and differences then use the first study's).
+        pooling: "dl" or "reml".
+        difference_method: None: the first study's ``analysis.difference_ci``.
+        min_cell: None: :data:`toolkit.privacy.DEFAULT_COMPARE_MIN_CELL`; 0 switches it off.
+        crosswalk_file: the crosswalk's file name; None when matching identical code ids.
+
+    Raises:
+        UsageError: fewer than two studies, a repeated study id, an unknown method or level,
+            a negative min_cell.
+    """
+    if min_cell is None:
+        min_cell = DEFAULT_COMPARE_MIN_CELL
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 0:
+        raise UsageError(f"min_cell must be a whole number ≥ 0 (got {min_cell!r})")
+    _check_studies(studies)
+    if method is not None:
+        _check_choice("CI method", method, CI_METHODS)
+    if level is not None:
+        check_level(level)
+    if pooling not in POOLING_METHODS:
+        raise UsageError(
+            f"unknown meta-analysis method '{pooling}'; use one of: {', '.join(POOLING_METHODS)}"
+        )
+    diff_method = difference_method or studies[0].manifest.analysis.difference_ci
+    _check_choice("difference method", diff_method, DIFFERENCE_METHODS)
+    cohorts = tuple(
+        CohortSettings(
+            cohort=s.id,
+            ci_method=method or s.manifest.analysis.ci.method,
+            ci_level=float(s.manifest.analysis.ci.level if level is None else level),
+            coder=s.manifest.analysis.coder,
+        )
+        for s in studies
+    )
+    return CompareSettings(
+        cohorts=cohorts,
+        level=float(level) if level is not None else cohorts[0].ci_level,
+        pooling=pooling,
+        difference_method=diff_method,
+        min_cell=min_cell,
+        matching="code_id" if crosswalk_file is None else "crosswalk",
+        crosswalk_file=crosswalk_file,
+    )
