@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.raremix-installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get
 
-.PHONY: help setup system-deps demo test lint typecheck pytest bench clean
+.PHONY: help setup system-deps demo test lint typecheck pytest docs bench clean
 
 help:
 	@echo "make demo   - set up, then render the bundled synthetic example studies"
 	@echo "make test   - set up, then run ruff, mypy and pytest (with hypothesis)"
 	@echo "make bench  - set up, then run the benchmarks (results in bench/results/)"
+	@echo "make docs   - regenerate docs/cli.md from every command's --help"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,11 @@ demo: setup system-deps
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/cog --check docs/cli.md
+
+# docs/cli.md: every command's --help, regenerated (lint fails when it is out of date).
+docs: setup
+	$(BIN)/cog -r docs/cli.md
 
 typecheck: setup
 	$(BIN)/mypy

@@ -33,3 +33,25 @@ def test_help_has_copyable_examples(command: str) -> None:
     for line in examples:
         # A line click re-wrapped would start with an option or the tail of a path.
         assert line.startswith(f"raremix {command}"), f"wrapped or broken example line: {line!r}"
+
+
+def test_the_generated_reference_is_each_commands_help() -> None:
+    from toolkit.cli.reference import WIDTH, cli_reference
+
+    reference = cli_reference()
+    for command in [None, *sorted(COMMANDS)]:
+        args = ["--help"] if command is None else [command, "--help"]
+        result = CliRunner().invoke(main, args, terminal_width=WIDTH, prog_name="raremix")
+        assert result.exit_code == 0, result.output
+        title = "raremix" if command is None else f"raremix {command}"
+        assert f"## `{title}`\n\n```text\n{result.stdout.rstrip()}\n```\n" in reference
+
+
+def test_docs_cli_md_is_current() -> None:
+    # `make docs` regenerates it; `make lint` runs the same check with cog.
+    from pathlib import Path
+
+    from cogapp import Cog
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+    assert Cog().main(["cog", "--check", str(page)]) == 0, "run `make docs`"
