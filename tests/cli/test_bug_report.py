@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from toolkit import __version__, summary
+from toolkit import __version__
 from toolkit.cli import main
 from toolkit.errors import ImplementationError, UsageError
+from toolkit.io import study as study_module
 
 
 def _raise(error: Exception) -> object:
@@ -23,8 +24,8 @@ def _raise(error: Exception) -> object:
 def test_an_implementation_error_asks_for_a_bug_report(
     calciphylaxis: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Simulates our own bug inside the library, after the study loaded.
-    monkeypatch.setattr(summary, "study_summary", _raise(ImplementationError("counts disagree")))
+    # Simulates our own bug inside the library.
+    monkeypatch.setattr(study_module, "load_study", _raise(ImplementationError("counts disagree")))
     result = CliRunner().invoke(main, ["validate", str(calciphylaxis)])
     assert result.exit_code == 1
     assert isinstance(result.exception, ImplementationError)
@@ -42,7 +43,7 @@ def test_an_implementation_error_asks_for_a_bug_report(
 def test_a_usage_error_is_one_error_line_without_a_bug_report(
     calciphylaxis: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(summary, "study_summary", _raise(UsageError("choose one")))
+    monkeypatch.setattr(study_module, "load_study", _raise(UsageError("choose one")))
     result = CliRunner().invoke(main, ["validate", str(calciphylaxis)])
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: choose one"
