@@ -31,21 +31,21 @@ MAX_COMMAND_LINES = 25
 # Lower layers never import higher ones. Each module is placed by the longest dotted prefix
 # that names it. Modules on one layer may import each other (without a cycle).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # base helpers: the exception root, the lists of choices, writing, progress, bundled files
-    ("toolkit", "toolkit.errors", "toolkit.choices", "toolkit.output", "toolkit.progress",
-     "toolkit.resources"),
+    # base helpers: the exception root, the lists of choices, wording, writing, progress,
+    # bundled files
+    ("toolkit", "toolkit.errors", "toolkit.choices", "toolkit.text", "toolkit.output",
+     "toolkit.progress", "toolkit.resources"),
     ("toolkit.manifest",),
     ("toolkit.model",),
     # inputs; testing builds studies in memory through the same validation as io/study
     ("toolkit.io", "toolkit.testing"),
     ("toolkit.stats",),
     ("toolkit.privacy",),
-    # summary: plain facts and output metadata about a study's results
-    ("toolkit.analysis", "toolkit.summary"),
+    ("toolkit.analysis",),
     ("toolkit.compare",),
     ("toolkit.report",),
     # used by the command line only
-    ("toolkit.cli", "toolkit.__main__", "toolkit.terminal", "toolkit.scaffold"),
+    ("toolkit.cli", "toolkit.__main__", "toolkit.scaffold"),
 )  # fmt: skip
 
 
