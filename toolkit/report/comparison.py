@@ -388,7 +388,8 @@ def build_comparison_report(
     ]
     diffs = comparison.differences
     if diffs.height:
-        method = tables.METHOD_NAMES.get(str(diffs["ci_method"][0]), str(diffs["ci_method"][0]))
+        chosen = comparison.settings.difference_method
+        method = tables.METHOD_NAMES.get(chosen, chosen)
         pairs = diffs.select("cohort", "reference").unique(maintain_order=True).rows()
         depths = dict(
             comparison.prevalence.select("theme_id", "depth")
