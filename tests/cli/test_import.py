@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from toolkit.cli import main
-from toolkit.summary import plural
+from toolkit.text import plural
 
 FIXTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures"
 

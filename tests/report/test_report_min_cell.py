@@ -193,34 +193,22 @@ def test_cooccurrence_hides_what_the_prevalence_table_hid(rendered: Path) -> Non
 def test_cooccurrence_hides_a_theme_hidden_as_a_complement(study_copy: Path) -> None:
     """A theme voiced by 6 (not small) whose overall row the prevalence table hid as a
     complement: its co-occurrence counts (the diagonal is that very count) are hidden too."""
-    from dataclasses import replace
-
-    from toolkit.io.study import load_study
-    from toolkit.report.document import protect, study_results
+    from toolkit.analysis import analyse_study, load
+    from toolkit.analysis.gate import PARTICIPANT_COOCCURRENCE_COUNTS, suppress_pairs
     from toolkit.stats.cooccurrence import participant_cooccurrence
 
-    study = load_study(study_copy)
-    protected_once = study_results(study)
-    # protect() again from the raw co-occurrence (no saturation curve: already pseudonymised)
-    results = replace(
-        protected_once,
-        cooccurrence=participant_cooccurrence(study, depth=protected_once.theme_depth),
-        saturation=None,
-    )
-    cooc = results.cooccurrence
+    study, settings = load(study_copy)
+    protected_once = analyse_study(study, settings)
+    # the gate's co-occurrence rule again, on the raw co-occurrence
+    cooc = participant_cooccurrence(study, depth=protected_once.theme_depth)
     big = cooc.filter(
         (pl.col("code_a") == pl.col("code_b")) & (pl.col("participants_both") >= MIN_CELL)
     )["code_a"][0]
-    marked = results.prevalence.with_columns(
-        (
-            pl.col("suppressed")
-            | ((pl.col("code_id") == big) & pl.col("stratum_variable").is_null())
-        ).alias("suppressed")
-    )
-    before = results.cooccurrence.filter((pl.col("code_a") == big) | (pl.col("code_b") == big))
+    before = cooc.filter((pl.col("code_a") == big) | (pl.col("code_b") == big))
     assert before["participants_both"].drop_nulls().len() > 0  # shown until the mask applies
-    protected = protect(study, replace(results, prevalence=marked))
-    rows = protected.cooccurrence.filter((pl.col("code_a") == big) | (pl.col("code_b") == big))
+    protected = suppress_pairs(cooc, PARTICIPANT_COOCCURRENCE_COUNTS, {big}, MIN_CELL)
+    assert protected is not None
+    rows = protected.filter((pl.col("code_a") == big) | (pl.col("code_b") == big))
     assert rows.height == before.height
     for column in ("participants_a", "participants_b", "participants_both", "jaccard"):
         assert rows[column].null_count() == rows.height, column

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from toolkit.analysis import Settings, analyse_cooccurrence, resolve_settings
 from toolkit.errors import UsageError
 from toolkit.io.study import load_study
 from toolkit.model import Study
@@ -105,11 +106,16 @@ def test_analysis_coder_restricts_the_codings(tmp_path: Path) -> None:
     study = write_study(
         tmp_path / "s", participants=PARTICIPANTS, codings=CODINGS, analysis="  coder: b\n"
     )
-    frame = participant_cooccurrence(study)
+    # analysis.coder is a setting: resolved once by the analysis layer, passed to stats
+    settings = resolve_settings(study.manifest)
+    frame = analyse_cooccurrence(study, settings).cooccurrence
+    assert frame is not None
     fear = frame.filter((pl.col("code_a") == "fear") & (pl.col("code_b") == "fear")).row(
         0, named=True
     )
     assert fear["participants_a"] == 1  # only P2 was coded by b
+    direct = participant_cooccurrence(study, coder=settings.coder)
+    assert direct.drop("suppressed").equals(frame.drop("suppressed"))
 
 
 def test_segment_level_hand_counts(tmp_path: Path) -> None:
@@ -218,7 +224,10 @@ def test_participant_matrix_is_symmetric_with_x_on_the_diagonal(
 def test_min_cell_blanks_small_counts(tmp_path: Path) -> None:
     study = write_study(tmp_path / "s", participants=PARTICIPANTS, codings=CODINGS)
     assert not participant_cooccurrence(study)["suppressed"].any()
-    frame = participant_cooccurrence(study, min_cell=3)
+    # suppression is the disclosure gate's, applied by the analysis layer
+    settings = Settings(min_cell=3)
+    frame = analyse_cooccurrence(study, settings).cooccurrence
+    assert frame is not None
     shown = frame.filter(~pl.col("suppressed"))
     for column in ("participants_a", "participants_b", "participants_both"):
         assert not shown[column].is_between(1, 2).any()
@@ -228,5 +237,6 @@ def test_min_cell_blanks_small_counts(tmp_path: Path) -> None:
     fear = frame.filter((pl.col("code_a") == "fear") & (pl.col("code_b") == "fear"))
     assert fear["participants_both"].to_list() == [4]
     assert frame.filter(pl.col("code_a") == "pain")["suppressed"].all()
-    segments = segment_cooccurrence(study, min_cell=3)
+    segments = analyse_cooccurrence(study, settings, unit="segment").segment_cooccurrence
+    assert segments is not None
     assert not segments.filter(~pl.col("suppressed"))["participants"].is_between(1, 2).any()

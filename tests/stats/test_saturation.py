@@ -11,11 +11,38 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from toolkit.analysis import resolve_settings
 from toolkit.errors import UsageError
 from toolkit.io.study import load_study
 from toolkit.model import Study
 from toolkit.stats.prevalence import prevalence
-from toolkit.stats.saturation import CURVE_COLUMNS, saturation
+from toolkit.stats.saturation import CURVE_COLUMNS, Saturation
+from toolkit.stats.saturation import saturation as assess
+
+
+def saturation(
+    study: Study,
+    *,
+    base: int | None = None,
+    run: int | None = None,
+    threshold: float | None = None,
+    depth: int | None = None,
+) -> Saturation:
+    """The statistics function with the study's settings, resolved as the commands do."""
+    settings = resolve_settings(
+        study.manifest, saturation_base=base, saturation_run=run, saturation_threshold=threshold
+    )
+    chosen = settings.saturation
+    return assess(
+        study,
+        base=chosen.base,
+        run=chosen.run,
+        threshold=chosen.threshold,
+        depth=depth,
+        order_by=settings.order_by,
+        coder=settings.coder,
+    )
+
 
 THEMES = [f"t{i:02d}" for i in range(1, 26)]
 FLAT_CODEBOOK = "code_id,label,parent_id\n" + "".join(f"{t},Theme {t},\n" for t in THEMES)

@@ -3,204 +3,12 @@ saturation, agreement. Each loads the study, makes one library call and writes t
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from toolkit.choices import DIFFERENCE_METHODS
 from toolkit.cli.options import output_options, study_argument
-
-
-def _pct(value: float | None, digits: int = 0) -> str:
-    return "" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
-
-
-def _counts(x: int | None, n: int | None) -> str:
-    return "suppressed" if x is None or n is None else f"{x}/{n}"
-
-
-def _p(value: float | None) -> str:
-    if value is None:
-        return ""
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def _table(
-    title: str, columns: list[str], rows: list[list[str]], caption: str | None = None
-) -> Any:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
-    for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
-def _differences_view(frame: Any, title: str) -> list[Any]:
-    tables = []
-    for comparison in frame["comparison"].unique(maintain_order=True).to_list():
-        part = frame.filter(frame["comparison"] == comparison)
-        rows = [
-            [
-                "  " * int(r["depth"]) + str(r["label"]),
-                _counts(r["participants_level"], r["denominator_level"]),
-                _counts(r["participants_reference"], r["denominator_reference"]),
-                _pct(r["difference"]),
-                "" if r["ci_lower"] is None else f"{_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}",
-                _p(r["p_value"]),
-                _p(r["p_adjusted"]),
-                "!" if r["small_sample"] else "",
-            ]
-            for r in part.iter_rows(named=True)
-        ]
-        first = part.row(0, named=True)
-        caption = (
-            f"difference = {first['level']} − {first['reference']}; {first['ci_level']:.0%} CI: "
-            f"{first['ci_method']}; p: Fisher exact; p adj: Benjamini–Hochberg; "
-            "!: small sample (see the caution column of the CSV)"
-        )
-        if first["note"]:
-            caption += f"; {first['note']}"
-        tables.append(
-            _table(
-                f"{title}: {comparison}",
-                ["theme", first["level"], first["reference"], "difference", "CI", "p", "p adj", ""],
-                rows,
-                caption,
-            )
-        )
-    return tables
-
-
-def _cooccurrence_view(frame: Any, title: str, unit: str) -> list[Any]:
-    import polars as pl
-
-    upper = frame.filter(pl.col("code_a") < pl.col("code_b"))
-    if unit == "participant":
-        upper = upper.sort("participants_both", "jaccard", descending=True, nulls_last=True)
-        rows = [
-            [
-                r["label_a"],
-                r["label_b"],
-                _counts(r["participants_both"], r["denominator"]),
-                _num(r["jaccard"]),
-            ]
-            for r in upper.iter_rows(named=True)
-        ]
-        columns = ["theme A", "theme B", "both", "Jaccard"]
-        caption = "both: participants who voiced both themes / participants; Jaccard: both / either"
-    else:
-        upper = upper.filter(pl.col("overlapping_pairs") > 0).sort(
-            "overlapping_pairs", descending=True
-        )
-        rows = [
-            [
-                r["label_a"],
-                r["label_b"],
-                "suppressed" if r["suppressed"] else str(r["overlapping_pairs"]),
-                "" if r["sources"] is None else str(r["sources"]),
-                "" if r["participants"] is None else str(r["participants"]),
-            ]
-            for r in upper.iter_rows(named=True)
-        ]
-        columns = ["theme A", "theme B", "overlapping segments", "sources", "participants"]
-        caption = "pairs of coded segments of the two themes whose spans overlap in one source (same coder)"
-    return [_table(title, columns, rows, caption)]
-
-
-def _saturation_view(frame: Any, title: str, statement: str) -> list[Any]:
-    rows = [
-        [
-            str(r["interview"]),
-            r["participant_id"],
-            r["order_value"] or "",
-            str(r["themes_voiced"]),
-            str(r["new_themes"]),
-            str(r["cumulative_themes"]),
-            "" if r["base_themes"] is None else str(r["base_themes"]),
-            "" if r["run_new_themes"] is None else str(r["run_new_themes"]),
-            _pct(r["new_information"], 1),
-            {True: "yes", False: "no", None: ""}[r["meets_threshold"]],
-        ]
-        for r in frame.iter_rows(named=True)
-    ]
-    columns = [
-        "interview",
-        "participant",
-        "order",
-        "voiced",
-        "new",
-        "cumulative",
-        "base",
-        "run new",
-        "new info",
-        "met",
-    ]
-    return [_table(title, columns, rows, statement)]
-
-
-def _agreement_view(frame: Any, title: str) -> list[Any]:
-    # The notes are long sentences; in an 80-column terminal they squeeze every column to an
-    # ellipsis. The table shows a mark per note and explains each mark once, in the caption.
-    marks: dict[str, str] = {}
-    rows = []
-    for r in frame.iter_rows(named=True):
-        note = r["note"] or ""
-        if note and note not in marks:
-            marks[note] = "*" * (len(marks) + 1)
-        rows.append(
-            [
-                "  " * int(r["depth"]) + str(r["label"]),
-                str(r["units"]),
-                _pct(r["percent_agreement"]),
-                _num(r["kappa"]),
-                _num(r["alpha"]),
-                marks.get(note, ""),
-            ]
-        )
-    caption = (
-        "unit = participant × theme, for participants coded by at least two coders; "
-        "kappa: Cohen (two coders only); alpha: Krippendorff (nominal)"
-    )
-    for note, mark in marks.items():
-        caption += f"\n{mark} {note}"
-    return [_table(title, ["theme", "units", "agree", "kappa", "alpha", ""], rows, caption)]
-
-
-def _emit(
-    loaded: Any,
-    frame: Any,
-    fmt: str | None,
-    output: Path | None,
-    *,
-    view: Any,
-    extra: dict[str, Any] | None = None,
-) -> str:
-    """Write ``frame`` in the chosen format (returned); ``view()`` gives the terminal tables."""
-    from toolkit.output import emit_frame, infer_format
-    from toolkit.summary import SYNTHETIC_NOTE, result_meta
-
-    chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
-    table = None
-    if chosen == "table":
-        from rich.console import Group
-        from rich.text import Text
-
-        banner: list[Any] = [Text(SYNTHETIC_NOTE, style="bold reverse")] if loaded.synthetic else []
-        table = Group(*banner, *view())
-    meta = {**result_meta(loaded), **(extra or {})}
-    emit_frame(frame, fmt=chosen, output=output, meta=meta, table=table)
-    if output is not None:
-        click.echo(f"Wrote {output}", err=True)
-    return chosen
 
 
 @click.command()
@@ -247,23 +55,22 @@ def differences(
         raremix differences examples/calciphylaxis --by disease_status
         raremix differences examples/calciphylaxis --by sex --method miettinen_nurminen -o sex.csv
     """
-    from toolkit.io.study import load_study
-    from toolkit.stats.subgroups import differences as compute
+    from toolkit.analysis import analyse_differences, load
+    from toolkit.cli.emit import emit_results
+    from toolkit.cli.views import differences_view
 
-    loaded = load_study(study)
+    loaded, settings = load(study, difference_method=method, ci_level=ci_level)
     loaded.require_codes()
-    frame = compute(loaded, by=by, method=method, level=ci_level)
-    _emit(
-        loaded,
+    results = analyse_differences(loaded, settings, by=by)
+    frame = results.differences
+    assert frame is not None
+    emit_results(
+        results,
         frame,
         fmt,
         output,
-        view=lambda: _differences_view(frame, f"{loaded.title}: differences by {by}"),
-        extra={
-            "by": by,
-            "difference_ci": frame["ci_method"][0],
-            "difference_level": frame["ci_level"][0],
-        },
+        view=lambda: differences_view(frame, f"{loaded.title}: differences by {by}"),
+        extra={"by": by, "difference_level": settings.ci_level},
     )
 
 
@@ -300,22 +107,23 @@ def cooccurrence(
         raremix cooccurrence examples/calciphylaxis
         raremix cooccurrence examples/calciphylaxis --depth 2 --level segment --format csv
     """
-    from toolkit.io.study import load_study
-    from toolkit.stats.cooccurrence import participant_cooccurrence, segment_cooccurrence
+    from toolkit.analysis import analyse_cooccurrence, load
+    from toolkit.cli.emit import emit_results
+    from toolkit.cli.views import cooccurrence_view
 
-    loaded = load_study(study)
+    loaded, settings = load(study)
     loaded.require_codes()
-    compute = participant_cooccurrence if unit == "participant" else segment_cooccurrence
-    frame = compute(loaded, depth=depth)
-    _emit(
-        loaded,
+    results = analyse_cooccurrence(loaded, settings, unit=unit, depth=depth)
+    frame = results.cooccurrence if unit == "participant" else results.segment_cooccurrence
+    assert frame is not None
+    title = f"{loaded.title}: co-occurrence ({unit} level)"
+    emit_results(
+        results,
         frame,
         fmt,
         output,
-        view=lambda: _cooccurrence_view(
-            frame, f"{loaded.title}: co-occurrence ({unit} level)", unit
-        ),
-        extra={"level": unit, "depth": int(frame["depth"][0]) if frame.height else depth},
+        view=lambda: cooccurrence_view(frame, title, unit),
+        extra={"level": unit, "depth": results.theme_depth},
     )
 
 
@@ -369,34 +177,28 @@ def saturation(
         raremix saturation examples/calciphylaxis
         raremix saturation examples/calciphylaxis --base 6 --run 3 --threshold 0 --format json
     """
-    from toolkit.io.study import load_study
-    from toolkit.stats.saturation import saturation as compute
+    from toolkit.analysis import analyse_saturation, load
+    from toolkit.cli.emit import emit_results
+    from toolkit.cli.views import saturation_view
 
-    loaded = load_study(study)
+    loaded, settings = load(
+        study, saturation_base=base, saturation_run=run, saturation_threshold=threshold
+    )
     loaded.require_codes()
-    result = compute(loaded, base=base, run=run, threshold=threshold, depth=depth)
-    extra = {
-        "statement": result.statement,
-        "saturation_point": result.point,
-        "base": result.base,
-        "run": result.run,
-        "threshold": result.threshold,
-        "depth": result.depth,
-        "order_by": result.order_by,
-        "themes_total": result.themes_total,
-    }
-    chosen = _emit(
-        loaded,
-        result.curve,
+    results = analyse_saturation(loaded, settings, depth=depth)
+    found = results.saturation
+    assert found is not None
+    title = f"{loaded.title}: saturation"
+    fmt_used = emit_results(
+        results,
+        found.curve,
         fmt,
         output,
-        view=lambda: _saturation_view(
-            result.curve, f"{loaded.title}: saturation", result.statement
-        ),
-        extra=extra,
+        view=lambda: saturation_view(found.curve, title, found.statement),
+        extra=found.meta(),
     )
-    if chosen != "table" or output is not None:  # the terminal table shows it as its caption
-        click.echo(f"Saturation: {result.statement}", err=True)
+    if fmt_used != "table" or output is not None:  # the terminal table shows it as its caption
+        click.echo(f"Saturation: {found.statement}", err=True)
 
 
 @click.command()
@@ -416,15 +218,13 @@ def agreement(study: Path, fmt: str | None, output: Path | None) -> None:
     \b
         raremix agreement examples/calciphylaxis
     """
-    from toolkit.io.study import load_study
-    from toolkit.stats.agreement import agreement as compute
+    from toolkit.analysis import analyse_agreement, load
+    from toolkit.cli.emit import emit_results
+    from toolkit.cli.views import agreement_view
 
-    loaded = load_study(study)
-    frame = compute(loaded)
-    _emit(
-        loaded,
-        frame,
-        fmt,
-        output,
-        view=lambda: _agreement_view(frame, f"{loaded.title}: coder agreement"),
-    )
+    loaded, settings = load(study)
+    results = analyse_agreement(loaded, settings)
+    frame = results.agreement
+    assert frame is not None
+    title = f"{loaded.title}: coder agreement"
+    emit_results(results, frame, fmt, output, view=lambda: agreement_view(frame, title))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from toolkit.cli.options import output_options, study_argument
+
+if TYPE_CHECKING:
+    from toolkit.model import Study
 
 
 @click.command()
@@ -61,44 +64,49 @@ def privacy(
 
         raremix privacy my-study --write-key ../keys/my-study-pseudonyms.csv
     """
-    import polars as pl
-
-    from toolkit.errors import UsageError
-    from toolkit.io.study import load_study
-    from toolkit.output import emit_frame, frame_to_csv, infer_format, write_bytes_atomic
-    from toolkit.privacy import k_anonymity, pseudonyms
-    from toolkit.summary import result_meta
+    from toolkit.analysis import analyse_reidentification, load
+    from toolkit.cli.emit import emit_results
 
     if key is not None:
-        folder = report_folder_of(key)
-        if folder is not None:
-            raise UsageError(
-                f"refusing to write the pseudonym key inside the report folder '{folder}': "
-                "anyone given the report would get the key; write it beside the folder instead "
-                f"(for example {folder.parent / (folder.name + '-pseudonym-key.csv')})"
-            )
-    loaded = load_study(study)
-    threshold = loaded.manifest.privacy.k if k is None else k
-    frame = k_anonymity(loaded, quasi_identifiers=list(quasi) or None, k=threshold)
-    chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
-    meta = {**result_meta(loaded), "k": threshold}
-    emit_frame(frame, fmt=chosen, output=output, meta=meta)
-    exposed = frame.filter(pl.col("exposed_by") != "")
+        _refuse_key_in_report(key)
+    loaded, settings = load(study, k=k, quasi_identifiers=quasi or None)
+    results = analyse_reidentification(loaded, settings)
+    frame = results.reidentification
+    assert frame is not None
+    emit_results(results, frame, fmt, output, view=lambda: [], extra={"k": settings.k})
+    exposed = frame.filter(frame["exposed_by"] != "").height
     click.echo(
-        f"{frame.height} combination(s) of quasi-identifiers shared by fewer than {threshold} "
-        f"participants; {exposed.height} of them shown by the report."
+        f"{frame.height} combination(s) of quasi-identifiers shared by fewer than {settings.k} "
+        f"participants; {exposed} of them shown by the report."
         if frame.height
-        else f"No combination of quasi-identifiers is shared by fewer than {threshold} participants.",
+        else f"No combination of quasi-identifiers is shared by fewer than {settings.k} participants.",
         err=True,
     )
     if key is not None:
-        write_bytes_atomic(key, frame_to_csv(pseudonyms(loaded.participants)))
-        click.echo(
-            f"Wrote the pseudonym key to {key}: it identifies participants, keep it with the raw data.",
-            err=True,
+        _write_key(key, loaded)
+
+
+def _refuse_key_in_report(key: Path) -> None:
+    from toolkit.errors import UsageError
+
+    folder = report_folder_of(key)
+    if folder is not None:
+        raise UsageError(
+            f"refusing to write the pseudonym key inside the report folder '{folder}': "
+            "anyone given the report would get the key; write it beside the folder instead "
+            f"(for example {folder.parent / (folder.name + '-pseudonym-key.csv')})"
         )
-    if output is not None:
-        click.echo(f"Wrote {output}", err=True)
+
+
+def _write_key(key: Path, study: Study) -> None:
+    from toolkit.output import frame_to_csv, write_bytes_atomic
+    from toolkit.privacy import pseudonyms
+
+    write_bytes_atomic(key, frame_to_csv(pseudonyms(study.participants)))
+    click.echo(
+        f"Wrote the pseudonym key to {key}: it identifies participants, keep it with the raw data.",
+        err=True,
+    )
 
 
 def report_folder_of(path: Path) -> Path | None:

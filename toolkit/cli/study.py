@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import sys
-import threading
 from pathlib import Path
 
 import click
@@ -33,8 +29,8 @@ def validate(study: Path, explain: bool) -> None:
         raremix validate examples/calciphylaxis
         raremix validate examples/calciphylaxis --explain
     """
+    from toolkit.analysis.summary import study_summary
     from toolkit.io.study import load_study
-    from toolkit.summary import study_summary
 
     loaded = load_study(study)
     for warning in loaded.warnings:
@@ -81,46 +77,27 @@ def prevalence(
         raremix prevalence examples/calciphylaxis
         raremix prevalence examples/calciphylaxis --by disease_status --by sex -o prevalence.csv
     """
-    from toolkit.io.study import load_study
+    from toolkit.cli.emit import emit_results, load_in_background
+    from toolkit.cli.views import prevalence_view
     from toolkit.progress import progress
 
-    # numpy and the statistics are imported while the study is read: reading and validating
-    # run in polars, which releases the interpreter lock, so the two overlap.
-    warm = _import_in_background("toolkit.stats.prevalence")
-    try:
-        with progress(f"Reading {study}"):
-            # Only the columns prevalence counts with: quotes are not read (validate reads all).
-            loaded = load_study(study, codings_columns=("coder",))
-    finally:
-        warm.join()  # also on an error: no import is left running while Python exits
-    from toolkit.output import emit_frame, infer_format
-    from toolkit.stats.prevalence import prevalence as compute
-    from toolkit.summary import result_meta
-    from toolkit.terminal import prevalence_table
+    # Only the columns prevalence counts with: quotes are not read (validate reads all).
+    study_, settings = load_in_background(
+        study,
+        "toolkit.analysis.run",
+        codings_columns=("coder",),
+        ci_method=ci_method,
+        ci_level=ci_level,
+        coder=coder,
+    )
+    from toolkit.analysis import analyse_prevalence
 
-    loaded.require_codes()
+    study_.require_codes()
     with progress("Computing prevalence"):
-        frame = compute(loaded, by=by, method=ci_method, level=ci_level, coder=coder)
-    chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
-    table = prevalence_table(loaded, frame) if chosen == "table" else None
-    emit_frame(frame, fmt=chosen, output=output, meta=result_meta(loaded), table=table)
-    if output is not None:
-        click.echo(f"Wrote {output}", err=True)
-
-
-def _import_in_background(module: str) -> threading.Thread:
-    """Start importing ``module`` in a thread; join it before using the module.
-
-    A failure is left for the ordinary import in the main thread to raise.
-    """
-
-    def run() -> None:
-        with contextlib.suppress(Exception):
-            importlib.import_module(module)
-
-    thread = threading.Thread(target=run, name=f"import-{module}", daemon=True)
-    thread.start()
-    return thread
+        results = analyse_prevalence(study_, settings, by=by)
+    emit_results(
+        results, results.need("prevalence"), fmt, output, view=lambda: prevalence_view(results)
+    )
 
 
 @click.command()

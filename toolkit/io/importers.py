@@ -266,7 +266,7 @@ class ImportSummary:
     warnings: tuple[str, ...]
 
     def line(self) -> str:
-        from toolkit.summary import plural
+        from toolkit.text import plural
 
         return (
             f"imported {self.kind}: {plural(self.participants, 'participant')}, "

@@ -132,6 +132,19 @@ class Study:
         return self.manifest.study.synthetic
 
     @property
+    def condition(self) -> str:
+        """The condition's name, as ``study.condition.name`` gives it."""
+        return self.manifest.study.condition.name
+
+    @property
+    def ontology_id(self) -> str | None:
+        return self.manifest.study.condition.ontology_id
+
+    @property
+    def description(self) -> str | None:
+        return self.manifest.study.description
+
+    @property
     def n_participants(self) -> int:
         return self.participants.height
 

@@ -44,14 +44,14 @@ def render_study(
         InputError: the study fails validation (nothing is written).
         EnvironmentProblem: Chromium (PDF/DOCX figures) or the engine is missing.
     """
-    from toolkit.io.study import load_study
+    from toolkit.analysis import analyse_study, load
     from toolkit.report.document import build_study_report
 
-    study = load_study(Path(study_path))
-    chosen = _formats(formats, study.manifest.report.formats)
+    study, settings = load(study_path)
+    chosen = _formats(formats, settings.formats)
     target = out_dir if out_dir is not None else Path("reports") / study.id
     with browser_starting(any(f in chosen for f in ("pdf", "docx"))):
-        report = build_study_report(study)
+        report = build_study_report(analyse_study(study, settings))
         return render_report(report, target, formats=chosen, engine=engine)
 
 

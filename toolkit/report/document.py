@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
 
 from toolkit import __version__
+from toolkit.analysis import Results
 from toolkit.errors import UsageError
 from toolkit.model import Study
 from toolkit.report import figures, tables
@@ -41,172 +41,20 @@ SYNTHETIC_TEXT = (
 )
 
 
-@dataclass(frozen=True)
-class StudyResults:
-    """Every result a study report shows, already protected (pseudonyms, suppression, redaction).
-
-    Attributes:
-        prevalence: SPEC §3 frame, overall and by each stratum.
-        differences: subgroup differences (one row per node, stratum variable and level
-            against the first level), or None when the study has no strata.
-        cooccurrence: participant co-occurrence at the theme depth.
-        saturation: the saturation assessment, or None when it cannot be computed.
-        agreement: coder agreement per node, or None with fewer than two coders.
-        quotes: codings with ``pseudonym`` instead of participant ids and redacted quotes.
-        pseudonyms: ``participant_id, pseudonym``.
-        redactions: ``rule, redactions`` counts.
-        theme_depth: the codebook depth treated as "themes".
-    """
-
-    prevalence: pl.DataFrame
-    differences: pl.DataFrame | None
-    cooccurrence: pl.DataFrame
-    saturation: Any
-    agreement: pl.DataFrame | None
-    quotes: pl.DataFrame
-    pseudonyms: pl.DataFrame
-    redactions: pl.DataFrame
-    theme_depth: int
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-# --- computing -----------------------------------------------------------------------------
-
-
-def _differences(study: Study) -> pl.DataFrame | None:
-    """Subgroup differences for every stratum of the study (each level against the first)."""
-    from toolkit.stats.subgroups import differences
-
-    strata = list(study.manifest.analysis.strata)
-    if not strata:
-        return None
-    return pl.concat([differences(study, by=attribute) for attribute in strata], how="vertical")
-
-
-DIFFERENCE_COUNTS = (
-    "participants_level",
-    "denominator_level",
-    "participants_reference",
-    "denominator_reference",
-)
-
-
-def study_results(study: Study) -> StudyResults:
-    """Compute and protect every result of ``study``'s report."""
-    from toolkit.stats.cooccurrence import participant_cooccurrence, resolve_depth
-    from toolkit.stats.prevalence import prevalence
-
-    settings = study.manifest.analysis
-    prev = prevalence(study, by=settings.strata)
-    _nodes, theme_depth = resolve_depth(study, study.manifest.report.theme_depth)
-    notes: list[str] = []
-    differences = _differences(study)
-    cooc = participant_cooccurrence(study, depth=theme_depth)
-    try:
-        from toolkit.stats.saturation import saturation
-
-        sat: Any = saturation(study, depth=theme_depth)
-    except UsageError as error:
-        sat = None
-        notes.append(f"Saturation could not be assessed: {error}")
-    agreement: pl.DataFrame | None
-    try:
-        from toolkit.stats.agreement import agreement as coder_agreement
-
-        agreement = coder_agreement(study)
-    except UsageError:
-        agreement = None
-    return protect(
-        study,
-        StudyResults(
-            prevalence=prev,
-            differences=differences,
-            cooccurrence=cooc,
-            saturation=sat,
-            agreement=agreement,
-            quotes=study.codings,
-            pseudonyms=pl.DataFrame(),
-            redactions=pl.DataFrame(),
-            theme_depth=theme_depth,
-            notes=tuple(notes),
-        ),
-    )
-
-
-def protect(study: Study, results: StudyResults) -> StudyResults:
-    """THE privacy gate of the report: pseudonyms, quote redaction, small-cell suppression.
-
-    Prevalence arrives already suppressed (``toolkit.stats.prevalence`` applies
-    ``analysis.min_cell``); here the other outputs are made consistent with it, participant
-    ids become pseudonyms and quotes are redacted. Everything the report shows or writes
-    passes through this function.
-    """
-    from toolkit import privacy
-
-    min_cell = study.manifest.analysis.min_cell
-    mapping = privacy.pseudonyms(study.participants)
-    quotes, redactions = privacy.redact_quotes(
-        study.codings.filter(
-            pl.col("quote").is_not_null() & (pl.col("quote").str.strip_chars() != "")
-        ),
-        study.manifest.privacy.redact,
-        file=study.files.get("manifest", "study.yml"),
-    )
-    quotes = privacy.apply_pseudonyms(quotes, mapping).rename({"participant_id": "pseudonym"})
-    differences = results.differences
-    cooc = results.cooccurrence
-    saturation = results.saturation
-    if min_cell > 1:
-        hidden = privacy.hidden_cells(results.prevalence)
-        if differences is not None:
-            differences = privacy.suppress_differences(
-                differences, min_cell=min_cell, hidden=hidden, counts=DIFFERENCE_COUNTS
-            )
-        # participants_a/_b are the themes' overall counts: where the prevalence table hid
-        # one (small, or as a complement), the co-occurrence table hides it too.
-        overall_hidden = {code for code, variable, _ in hidden if variable is None}
-        also = [
-            a in overall_hidden or b in overall_hidden
-            for a, b in cooc.select("code_a", "code_b").iter_rows()
-        ]
-        cooc = privacy.suppress_counts(
-            cooc,
-            min_cell=min_cell,
-            counts={"participants_both": ["jaccard"], "participants_a": [], "participants_b": []},
-            also=also,
-        )
-    if saturation is not None:
-        # The curve names the participant of each interview: pseudonyms only, under that name.
-        curve = privacy.apply_pseudonyms(saturation.curve, mapping).rename(
-            {"participant_id": "pseudonym"}
-        )
-        saturation = replace(saturation, curve=curve)
-    return replace(
-        results,
-        differences=differences,
-        cooccurrence=cooc,
-        saturation=saturation,
-        quotes=quotes,
-        pseudonyms=mapping,
-        redactions=redactions,
-    )
-
-
 # --- sentences -----------------------------------------------------------------------------
 
 
-def _ci_text(study: Study) -> str:
-    ci = study.manifest.analysis.ci
-    return f"{100 * ci.level:g}% CI"
+def _ci_text(results: Results) -> str:
+    return f"{100 * results.settings.ci_level:g}% CI"
 
 
-def _voiced(row: dict[str, Any], study: Study) -> str:
+def _voiced(row: dict[str, Any], results: Results) -> str:
     """``12 of 15 participants (80.0%; 95% CI 54.8–93.0%)``."""
     if row["participants"] is None:
         return "a suppressed number of participants (fewer than the minimum cell size)"
     return (
         f"{row['participants']} of {row['denominator']} participants "
-        f"({tables.pct(row['prevalence'])}; {_ci_text(study)} {tables.ci(row['ci_lower'], row['ci_upper'])})"
+        f"({tables.pct(row['prevalence'])}; {_ci_text(results)} {tables.ci(row['ci_lower'], row['ci_upper'])})"
     )
 
 
@@ -214,8 +62,8 @@ def _overall(prevalence: pl.DataFrame) -> pl.DataFrame:
     return prevalence.filter(pl.col("stratum_variable").is_null())
 
 
-def _themes(results: StudyResults) -> pl.DataFrame:
-    return _overall(results.prevalence).filter(pl.col("depth") == results.theme_depth)
+def _themes(results: Results) -> pl.DataFrame:
+    return _overall(results.need("prevalence")).filter(pl.col("depth") == results.depth)
 
 
 def _level_phrase(study: Study, attribute: str, level: str) -> str:
@@ -225,7 +73,7 @@ def _level_phrase(study: Study, attribute: str, level: str) -> str:
     return f"the {level} group"
 
 
-def key_findings(study: Study, results: StudyResults) -> list[str]:
+def key_findings(study: Study, results: Results) -> list[str]:
     """Sentences a researcher could paste: most and least voiced themes, largest differences.
 
     Each sentence starts with the theme's own label (never re-cased) and carries x/n, the
@@ -241,25 +89,25 @@ def key_findings(study: Study, results: StudyResults) -> list[str]:
         top = ranked.head(min(3, ranked.height)).to_dicts()
         first = top[0]
         sentences.append(
-            f"{first['label']} was the most often voiced theme: {_voiced(first, study)}."
+            f"{first['label']} was the most often voiced theme: {_voiced(first, results)}."
         )
         for row in top[1:]:
-            sentences.append(f"{row['label']} was voiced by {_voiced(row, study)}.")
+            sentences.append(f"{row['label']} was voiced by {_voiced(row, results)}.")
         if ranked.height > 3:
             least = ranked.tail(1).to_dicts()[0]
             if least["participants"] == 0:
                 sentences.append(
                     f"{least['label']} was voiced by no participant (0 of {least['denominator']}; "
-                    f"{_ci_text(study)} {tables.ci(least['ci_lower'], least['ci_upper'])}): "
+                    f"{_ci_text(results)} {tables.ci(least['ci_lower'], least['ci_upper'])}): "
                     "not mentioned, which is not the same as not experienced."
                 )
             else:
                 sentences.append(
-                    f"{least['label']} was the least often voiced theme: {_voiced(least, study)}."
+                    f"{least['label']} was the least often voiced theme: {_voiced(least, results)}."
                 )
     if results.differences is not None and results.differences.height:
         diffs = results.differences.filter(
-            pl.col("difference").is_not_null() & (pl.col("depth") == results.theme_depth)
+            pl.col("difference").is_not_null() & (pl.col("depth") == results.depth)
         )
         if diffs.height:
             biggest = (
@@ -284,7 +132,7 @@ def key_findings(study: Study, results: StudyResults) -> list[str]:
                     f"{row['participants_reference']}/{row['denominator_reference']} in "
                     f"{_level_phrase(study, row['stratum_variable'], row['reference'])}, "
                     f"a difference of {tables.points(row['difference'])} percentage points "
-                    f"({_ci_text(study)} {tables.points_ci(row['ci_lower'], row['ci_upper'])}; "
+                    f"({_ci_text(results)} {tables.points_ci(row['ci_lower'], row['ci_upper'])}; "
                     f"adjusted p = {tables.pvalue(row['p_adjusted'])}); {reading}."
                 )
     if not sentences:
@@ -297,7 +145,7 @@ def honest_reading(study: Study) -> str:
     return (
         f"These are counts in a purposive sample of {study.n_participants} interviewed "
         "participants, not estimates for everyone with "
-        f"{study.manifest.study.condition.name}: read the intervals as the uncertainty "
+        f"{study.condition}: read the intervals as the uncertainty "
         "within this sample, and a theme not voiced as not mentioned, not as absent."
     )
 
@@ -305,14 +153,14 @@ def honest_reading(study: Study) -> str:
 # --- sections -----------------------------------------------------------------------------
 
 
-def _cohort_section(study: Study) -> Section:
+def _cohort_section(results: Results) -> Section:
     from toolkit.stats.strata import stratum_frame
 
-    order_by = study.manifest.analysis.order_by
-    attrs = {k: v for k, v in study.attributes.items() if k != order_by}
-    min_cell = study.manifest.analysis.min_cell
+    study, settings = results.study, results.settings
+    attrs = {k: v for k, v in study.attributes.items() if k != settings.order_by}
+    min_cell = settings.min_cell
     blocks: list[Block] = []
-    strata = list(study.manifest.analysis.strata)
+    strata = list(settings.strata)
     if not strata:
         blocks.append(
             tables.cohort_table(
@@ -341,13 +189,13 @@ def _cohort_section(study: Study) -> Section:
                 name=f"cohort_{attribute}",
             )
         )
-    warning = reidentification_callout(study)
+    warning = reidentification_callout(results)
     if warning is not None:
         blocks.insert(0, warning)
     return Section("cohort", "Participants", tuple(blocks))
 
 
-def reidentification_callout(study: Study) -> Callout | None:
+def reidentification_callout(results: Results) -> Callout | None:
     """A warning when the report shows attribute combinations shared by fewer than k people.
 
     Runs :func:`toolkit.privacy.k_anonymity` (``privacy.k``, ``privacy.quasi_identifiers``)
@@ -356,11 +204,16 @@ def reidentification_callout(study: Study) -> Callout | None:
     (``raremix privacy`` lists them for the researcher).
     """
     from toolkit import privacy
-    from toolkit.errors import UsageError
 
-    settings = study.manifest.privacy
+    study, settings = results.study, results.settings
     try:
-        found = privacy.k_anonymity(study)
+        found = privacy.k_anonymity(
+            study,
+            quasi_identifiers=None
+            if settings.quasi_identifiers is None
+            else list(settings.quasi_identifiers),
+            k=settings.k,
+        )
     except UsageError as error:
         return Callout("Re-identification check not run", f"{error}.")
     shown = found.filter(pl.col("exposed_by") != "")
@@ -376,7 +229,7 @@ def reidentification_callout(study: Study) -> Callout | None:
         if settings.quasi_identifiers is not None
         else "every stratifiable attribute"
     )
-    min_cell = study.manifest.analysis.min_cell
+    min_cell = settings.min_cell
     text = (
         f"{shown.height} combination(s) of participant attributes ({names}) are shared by fewer "
         f"than {settings.k} participants (privacy.k = {settings.k}) and appear in this report: "
@@ -402,29 +255,29 @@ def _domain_of(study: Study, code_ids: Sequence[str], depth: int) -> list[str]:
     return [roots.get(c, "Other") for c in code_ids]
 
 
-def _prevalence_section(study: Study, results: StudyResults) -> Section:
-    settings = study.manifest.analysis
-    overall = _overall(results.prevalence)
-    max_depth = study.manifest.report.theme_depth
+def _prevalence_section(study: Study, results: Results) -> Section:
+    settings = results.settings
+    overall = _overall(results.need("prevalence"))
+    max_depth = settings.theme_depth
     shown = overall if max_depth is None else overall.filter(pl.col("depth") <= max_depth)
-    method = tables.METHOD_NAMES.get(settings.ci.method, settings.ci.method)
+    method = tables.METHOD_NAMES.get(settings.ci_method, settings.ci_method)
     table = tables.prevalence_table(
         shown,
-        level=settings.ci.level,
+        level=settings.ci_level,
         caption=(
             f"Theme prevalence: participants who voiced each node of the codebook or any node below it "
-            f"(x/n), with {_ci_text(study)}s ({method}) and the number of coded segments."
+            f"(x/n), with {_ci_text(results)}s ({method}) and the number of coded segments."
         ),
     )
     themes = _themes(results)
     frame = themes.with_columns(
-        pl.Series("domain", _domain_of(study, themes["code_id"].to_list(), results.theme_depth))
+        pl.Series("domain", _domain_of(study, themes["code_id"].to_list(), results.depth))
     )
-    fig = figures.prevalence_dots(frame, ci_label=f"{_ci_text(study)} ({method})")
+    fig = figures.prevalence_dots(frame, ci_label=f"{_ci_text(results)} ({method})")
     suppressed = themes.filter(pl.col("participants").is_null()).height
     caption = (
         f"Prevalence of each theme among the {study.n_participants} participants, with its "
-        f"{_ci_text(study)} ({method}), grouped by domain."
+        f"{_ci_text(results)} ({method}), grouped by domain."
     )
     if suppressed:
         caption += f" {suppressed} suppressed theme(s) are not drawn."
@@ -435,21 +288,21 @@ def _prevalence_section(study: Study, results: StudyResults) -> Section:
     return Section("prevalence", "Theme prevalence", tuple(blocks))
 
 
-def _differences_section(study: Study, results: StudyResults) -> Section | None:
+def _differences_section(study: Study, results: Results) -> Section | None:
     if results.differences is None or results.differences.height == 0:
         return None
-    settings = study.manifest.analysis
-    frame = results.differences.filter(pl.col("depth") <= results.theme_depth)
-    method = tables.METHOD_NAMES.get(settings.difference_ci, settings.difference_ci)
+    settings = results.settings
+    frame = results.differences.filter(pl.col("depth") <= results.depth)
+    method = tables.METHOD_NAMES.get(settings.difference_method, settings.difference_method)
     table = tables.differences_table(
         frame,
-        level=settings.ci.level,
+        level=settings.ci_level,
         caption=(
             f"Differences in prevalence between subgroups (group minus reference, percentage points), "
-            f"{_ci_text(study)} ({method}), Fisher's exact p and Benjamini–Hochberg adjusted p."
+            f"{_ci_text(results)} ({method}), Fisher's exact p and Benjamini–Hochberg adjusted p."
         ),
     )
-    fig_frame = frame.filter(pl.col("depth") == results.theme_depth).with_columns(
+    fig_frame = frame.filter(pl.col("depth") == results.depth).with_columns(
         (pl.col("level") + " − " + pl.col("reference")).alias("comparison")
     )
     fig = figures.differences_forest(fig_frame)
@@ -480,7 +333,7 @@ def _differences_section(study: Study, results: StudyResults) -> Section | None:
             FigureBlock(
                 "differences",
                 fig,
-                f"Difference in theme prevalence between subgroups with its {_ci_text(study)} ({method}); "
+                f"Difference in theme prevalence between subgroups with its {_ci_text(results)} ({method}); "
                 "the dotted line marks no difference.",
                 height=fig.layout.height or 460,
             ),
@@ -488,8 +341,8 @@ def _differences_section(study: Study, results: StudyResults) -> Section | None:
     )
 
 
-def _cooccurrence_section(study: Study, results: StudyResults) -> Section | None:
-    cooc = results.cooccurrence
+def _cooccurrence_section(study: Study, results: Results) -> Section | None:
+    cooc = results.need("cooccurrence")
     labels = list(dict.fromkeys(cooc["label_a"].to_list()))
     if len(labels) < 2:
         return None
@@ -515,7 +368,7 @@ def _cooccurrence_section(study: Study, results: StudyResults) -> Section | None
     )
 
 
-def _saturation_section(study: Study, results: StudyResults) -> Section | None:
+def _saturation_section(study: Study, results: Results) -> Section | None:
     sat = results.saturation
     if sat is None:
         return Section(
@@ -559,14 +412,14 @@ def _descriptor(row: dict[str, Any], study: Study, names: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
-def _joint_section(study: Study, results: StudyResults) -> Section:
+def _joint_section(study: Study, results: Results) -> Section:
     from toolkit.stats.hierarchy import closure
 
-    per_theme = study.manifest.report.quotes_per_theme
-    names = study.manifest.report.descriptors
+    per_theme = results.settings.quotes_per_theme
+    names: Sequence[str] | None = results.settings.descriptors
     if names is None:
         names = [n for n in ("age", "sex", "gender") if n in study.attributes] + [
-            s for s in study.manifest.analysis.strata if s not in ("sex", "gender")
+            s for s in results.settings.strata if s not in ("sex", "gender")
         ]
     people = privacy_people(study, results)
     pairs = closure(study.codebook)
@@ -577,7 +430,8 @@ def _joint_section(study: Study, results: StudyResults) -> Section:
         quotes: list[tuple[str, str]] = []
         if theme["participants"] is not None and per_theme > 0:
             candidates = (
-                results.quotes.filter(pl.col("code_id").is_in(below))
+                results.need("quotes")
+                .filter(pl.col("code_id").is_in(below))
                 .unique(subset=["quote"], keep="first", maintain_order=True)
                 .unique(subset=["pseudonym"], keep="first", maintain_order=True)
                 .sort("pseudonym")
@@ -599,7 +453,7 @@ def _joint_section(study: Study, results: StudyResults) -> Section:
             tables.SUPPRESSED
             if theme["participants"] is None
             else f"{tables.xn(theme['participants'], theme['denominator'])} ({tables.pct(theme['prevalence'])}; "
-            f"{_ci_text(study)} {tables.ci(theme['ci_lower'], theme['ci_upper'])})"
+            f"{_ci_text(results)} {tables.ci(theme['ci_lower'], theme['ci_upper'])})"
         )
         rows.append(JointRow(theme["label"], prevalence, tuple(quotes)))
     described = ", ".join(
@@ -614,16 +468,18 @@ def _joint_section(study: Study, results: StudyResults) -> Section:
     )
 
 
-def privacy_people(study: Study, results: StudyResults) -> dict[str, dict[str, Any]]:
+def privacy_people(study: Study, results: Results) -> dict[str, dict[str, Any]]:
     """Pseudonym -> attribute values, for attributions."""
-    joined = study.participants.join(results.pseudonyms, on="participant_id").drop("participant_id")
+    joined = study.participants.join(results.need("pseudonyms"), on="participant_id").drop(
+        "participant_id"
+    )
     return {row["pseudonym"]: row for row in joined.iter_rows(named=True)}
 
 
-def _agreement_section(results: StudyResults) -> Section | None:
+def _agreement_section(results: Results) -> Section | None:
     if results.agreement is None:
         return None
-    frame = results.agreement.filter(pl.col("depth") <= results.theme_depth)
+    frame = results.agreement.filter(pl.col("depth") <= results.depth)
     coders = int(results.agreement["coders"][0]) if results.agreement.height else 0
     table = tables.agreement_table(
         frame,
@@ -635,11 +491,11 @@ def _agreement_section(results: StudyResults) -> Section | None:
     return Section("agreement", "Coder agreement", (table,))
 
 
-def methods_text(study: Study, results: StudyResults) -> list[str]:
+def methods_text(study: Study, results: Results) -> list[str]:
     """The methods paragraph(s), written from the settings."""
-    settings = study.manifest.analysis
-    method = tables.METHOD_NAMES.get(settings.ci.method, settings.ci.method)
-    diff = tables.METHOD_NAMES.get(settings.difference_ci, settings.difference_ci)
+    settings = results.settings
+    method = tables.METHOD_NAMES.get(settings.ci_method, settings.ci_method)
+    diff = tables.METHOD_NAMES.get(settings.difference_method, settings.difference_method)
     coder = (
         f"only the codings of coder '{settings.coder}'"
         if settings.coder
@@ -652,7 +508,7 @@ def methods_text(study: Study, results: StudyResults) -> list[str]:
             f"including those with no coding at all, and the numerator counts the distinct participants "
             f"with at least one coded segment on the theme or on any code below it, so a participant coded "
             f"twice counts once. Prevalence uses {coder}. Confidence intervals are {method} intervals at "
-            f"the {100 * settings.ci.level:g}% level. Differences between subgroups are each level against "
+            f"the {100 * settings.ci_level:g}% level. Differences between subgroups are each level against "
             f"the first declared level, with {diff} intervals for the difference of two proportions, "
             f"Fisher's exact test, and Benjamini–Hochberg adjustment of the p-values over the nodes of the "
             f"codebook within each comparison. Missing attribute values form their own visible group."
@@ -671,10 +527,12 @@ def methods_text(study: Study, results: StudyResults) -> list[str]:
         if settings.min_cell > 1
         else "No small-cell suppression was applied (min_cell = 0)."
     )
-    rules = results.redactions["rule"].to_list() if results.redactions.height else []
+    rules = (
+        results.need("redactions")["rule"].to_list() if results.need("redactions").height else []
+    )
     redaction = (
         f"quotations pass through redaction rules ({', '.join(rules)}), which replaced "
-        f"{int(results.redactions['redactions'].sum())} passage(s)"
+        f"{int(results.need('redactions')['redactions'].sum())} passage(s)"
         if rules
         else "no quotation redaction rules were configured"
     )
@@ -686,7 +544,7 @@ def methods_text(study: Study, results: StudyResults) -> list[str]:
     return text
 
 
-def _coreq(study: Study, results: StudyResults) -> Table:
+def _coreq(study: Study, results: Results) -> Table:
     from toolkit.stats.hierarchy import tree_order
     from toolkit.stats.strata import stratum_frame
 
@@ -705,7 +563,7 @@ def _coreq(study: Study, results: StudyResults) -> Table:
         else []
     )
     descriptions = []
-    for attribute in study.manifest.analysis.strata:
+    for attribute in results.settings.strata:
         spec = study.attribute(attribute)
 
         frame, levels_ = stratum_frame(study, attribute)
@@ -715,7 +573,7 @@ def _coreq(study: Study, results: StudyResults) -> Table:
         hidden = tables.hidden_sizes(
             study.n_participants,
             [int(lookup.get(v, 0)) for v in levels_],
-            study.manifest.analysis.min_cell,
+            results.settings.min_cell,
         )
         descriptions.append(
             f"{spec.display}: "
@@ -748,7 +606,7 @@ def _coreq(study: Study, results: StudyResults) -> Table:
         ),
         (
             "29. Quotations presented",
-            f"Yes: up to {study.manifest.report.quotes_per_theme} per theme in the joint display, each "
+            f"Yes: up to {results.settings.quotes_per_theme} per theme in the joint display, each "
             "identified by a pseudonym and descriptors.",
         ),
     ]
@@ -760,27 +618,30 @@ def _coreq(study: Study, results: StudyResults) -> Table:
     )
 
 
-def _provenance(study: Study, results: StudyResults, rendered_at: dt.datetime) -> Section:
+def _provenance(study: Study, results: Results, rendered_at: dt.datetime) -> Section:
     files = tuple((f"{item.role}: {item.display}", item.sha256) for item in study.inputs)
-    settings = study.manifest.analysis
+    settings = results.settings
     setting_rows = [
         ("Study id", study.id),
         ("Strata", ", ".join(settings.strata) or "none"),
-        ("Confidence intervals", f"{settings.ci.method}, level {settings.ci.level:g}"),
-        ("Difference intervals", settings.difference_ci),
+        ("Confidence intervals", f"{settings.ci_method}, level {settings.ci_level:g}"),
+        ("Difference intervals", settings.difference_method),
         ("Minimum cell size", str(settings.min_cell)),
         ("Coder", settings.coder or "all coders"),
         (
             "Saturation",
             f"base {settings.saturation.base}, run {settings.saturation.run}, threshold {settings.saturation.threshold:g}",
         ),
-        ("Theme depth", str(results.theme_depth)),
+        ("Theme depth", str(results.depth)),
         ("raremix version", __version__),
         ("Rendered at", rendered_at.isoformat(timespec="seconds")),
     ]
-    if results.redactions.height:
+    if results.need("redactions").height:
         setting_rows.append(
-            ("Quote redactions", ", ".join(f"{r} {n}" for r, n in results.redactions.iter_rows()))
+            (
+                "Quote redactions",
+                ", ".join(f"{r} {n}" for r, n in results.need("redactions").iter_rows()),
+            )
         )
     blocks: list[Block] = [
         Table(
@@ -801,22 +662,18 @@ def _provenance(study: Study, results: StudyResults, rendered_at: dt.datetime) -
     return Section("provenance", "Provenance", tuple(blocks))
 
 
-def build_study_report(
-    study: Study, results: StudyResults | None = None, *, now: dt.datetime | None = None
-) -> Report:
+def build_study_report(results: Results, *, now: dt.datetime | None = None) -> Report:
     """The full study report (SPEC §6), in the order of the issue.
 
     Args:
-        study: a validated study.
-        results: precomputed protected results (default: :func:`study_results`).
+        results: the protected results of :func:`toolkit.analysis.analyse_study`.
         now: the render time (default: now, local time zone).
     """
-    results = results if results is not None else study_results(study)
+    study = results.study
     now = now or dt.datetime.now().astimezone()
-    condition = study.manifest.study.condition
-    subtitle = condition.name + (f" ({condition.ontology_id})" if condition.ontology_id else "")
+    subtitle = study.condition + (f" ({study.ontology_id})" if study.ontology_id else "")
     preamble: tuple[Block, ...] = (
-        (Banner(SYNTHETIC_TEXT.format(condition=condition.name)),) if study.synthetic else ()
+        (Banner(SYNTHETIC_TEXT.format(condition=study.condition)),) if study.synthetic else ()
     )
     intro: list[Block] = []
     intro.append(
@@ -825,15 +682,15 @@ def build_study_report(
             f"{study.codings.height} coded segments. Generated by raremix {__version__} on {now:%Y-%m-%d}."
         )
     )
-    if study.manifest.study.description:
-        intro.append(Paragraph(study.manifest.study.description))
+    if study.description:
+        intro.append(Paragraph(study.description))
     sections: list[Section | None] = [
         Section(
             "summary",
             "Key findings",
             (*intro, Bullets(tuple(key_findings(study, results))), Note(honest_reading(study))),
         ),
-        _cohort_section(study),
+        _cohort_section(results),
         _prevalence_section(study, results),
         _differences_section(study, results),
         _cooccurrence_section(study, results),
@@ -844,10 +701,10 @@ def build_study_report(
         Section("coreq", "Reporting checklist", (_coreq(study, results),)),
         _provenance(study, results, now),
     ]
-    result_frames: dict[str, pl.DataFrame] = {"prevalence": results.prevalence}
+    result_frames: dict[str, pl.DataFrame] = {"prevalence": results.need("prevalence")}
     if results.differences is not None:
         result_frames["differences"] = results.differences
-    result_frames["cooccurrence"] = results.cooccurrence
+    result_frames["cooccurrence"] = results.need("cooccurrence")
     if results.saturation is not None:
         result_frames["saturation"] = results.saturation.curve
     if results.agreement is not None:

@@ -63,9 +63,8 @@ def _node_pairs(nodes: pl.DataFrame) -> pl.DataFrame:
     return side("a", "_oa").join(side("b", "_ob"), how="cross")
 
 
-def analysis_codings(study: Study) -> pl.DataFrame:
-    """The codings the analysis uses: all of them, or those of ``analysis.coder`` when set."""
-    coder = study.manifest.analysis.coder
+def analysis_codings(study: Study, coder: str | None = None) -> pl.DataFrame:
+    """The codings an analysis uses: all of them, or those of ``coder`` when given."""
     codings = study.codings
     if coder is None:
         return codings
@@ -115,26 +114,8 @@ def rolled_codings(study: Study, nodes: pl.DataFrame, codings: pl.DataFrame) -> 
     return codings.join(pairs.select("code_id", pl.col("ancestor_id").alias("node")), on="code_id")
 
 
-def _suppress(
-    study: Study, frame: pl.DataFrame, *, counts: dict[str, list[str]], min_cell: int | None
-) -> pl.DataFrame:
-    """Blank rows with a small count (1..k−1), or whose nodes are hidden in the prevalence
-    table, with :func:`toolkit.privacy.suppress_counts`; adds ``suppressed``."""
-    from toolkit.privacy import hidden_cells, suppress_counts
-    from toolkit.stats.prevalence import prevalence
-
-    k = study.manifest.analysis.min_cell if min_cell is None else min_cell
-    if k <= 1:
-        return frame.with_columns(pl.lit(False).alias("suppressed"))
-    hidden = {
-        code for code, variable, _ in hidden_cells(prevalence(study, min_cell=k)) if not variable
-    }
-    also = frame.select(pl.col("code_a").is_in(hidden) | pl.col("code_b").is_in(hidden)).to_series()
-    return suppress_counts(frame, min_cell=k, counts=counts, also=also)
-
-
 def participant_cooccurrence(
-    study: Study, *, depth: int | None = None, min_cell: int | None = None
+    study: Study, *, depth: int | None = None, coder: str | None = None
 ) -> pl.DataFrame:
     """How many participants voiced both of two nodes at one depth of the codebook.
 
@@ -142,8 +123,7 @@ def participant_cooccurrence(
         study: a loaded study.
         depth: codebook depth of the nodes compared (0 = roots); default 1 (themes) when the
             codebook is that deep, else 0.
-        min_cell: small-cell threshold k (default ``analysis.min_cell``): rows with a count
-            of 1..k−1, or a node hidden in the prevalence table, are blanked.
+        coder: use only this coder's codings (None: every coding).
 
     Returns:
         One row per ordered pair of nodes (the diagonal included), columns
@@ -154,14 +134,14 @@ def participant_cooccurrence(
         - ``participants_either``: voiced at least one of the two.
         - ``jaccard``: both / either (null when neither was voiced).
         - ``denominator``: participants in the study (n).
-        - ``suppressed``: True where small cells were blanked.
+        - ``suppressed``: false here (raw counts); the disclosure gate sets it.
 
     Raises:
         UsageError: a depth the codebook does not have.
     """
     nodes, depth = resolve_depth(study, depth)
     voiced = (
-        rolled_codings(study, nodes, analysis_codings(study))
+        rolled_codings(study, nodes, analysis_codings(study, coder))
         .select("participant_id", "node")
         .unique()
     )
@@ -194,25 +174,18 @@ def participant_cooccurrence(
         )
         .sort("_oa", "_ob")
     )
-    count_columns = {
-        "participants_both": ["participants_either", "jaccard"],
-        "participants_a": [],
-        "participants_b": [],
-    }
-    return _suppress(study, frame, counts=count_columns, min_cell=min_cell).select(
-        PARTICIPANT_COLUMNS
-    )
+    return frame.with_columns(pl.lit(False).alias("suppressed")).select(PARTICIPANT_COLUMNS)
 
 
 def segment_cooccurrence(
-    study: Study, *, depth: int | None = None, min_cell: int | None = None
+    study: Study, *, depth: int | None = None, coder: str | None = None
 ) -> pl.DataFrame:
     """How often segments of two nodes overlap within one source (same coder).
 
     Args:
         study: a loaded study whose codings carry ``source``, ``start`` and ``end``.
         depth: as for :func:`participant_cooccurrence`.
-        min_cell: as for :func:`participant_cooccurrence` (participant and segment counts).
+        coder: use only this coder's codings (None: every coding).
 
     Returns:
         One row per ordered pair of distinct nodes, columns
@@ -222,13 +195,13 @@ def segment_cooccurrence(
         - ``overlapping_pairs``: pairs (segment of A, segment of B) whose spans overlap.
         - ``sources``: distinct sources with at least one such pair.
         - ``participants``: distinct participants with at least one such pair.
-        - ``suppressed``: True where small cells were blanked.
+        - ``suppressed``: false here (raw counts); the disclosure gate sets it.
 
     Raises:
         UsageError: no coding has a source with start and end positions, or a bad depth.
     """
     nodes, depth = resolve_depth(study, depth)
-    codings = analysis_codings(study)
+    codings = analysis_codings(study, coder)
     missing = [c for c in ("source", "start", "end") if c not in codings.columns]
     positioned = (
         codings.filter(pl.all_horizontal(pl.col("source", "start", "end").is_not_null()))
@@ -241,10 +214,12 @@ def segment_cooccurrence(
             f"in {study.files.get('codings', 'the codings')}; none has all three. "
             "Use --level participant, or import positions from your QDA project"
         )
-    coder = pl.col("coder").fill_null("") if "coder" in positioned.columns else pl.lit("")
+    same_coder = (
+        pl.col("coder").fill_null("") if "coder" in positioned.columns else pl.lit("")
+    )
     segments = (
         positioned.with_row_index("_seg")
-        .with_columns(coder.alias("_coder"))
+        .with_columns(same_coder.alias("_coder"))
         .select("_seg", "participant_id", "code_id", "source", "start", "end", "_coder")
     )
     rolled = rolled_codings(study, nodes, segments)
@@ -283,9 +258,4 @@ def segment_cooccurrence(
         )
         .sort("_oa", "_ob")
     )
-    counts = {
-        "participants": ["overlapping_pairs", "sources"],
-        "segments_a": [],
-        "segments_b": [],
-    }
-    return _suppress(study, frame, counts=counts, min_cell=min_cell).select(SEGMENT_COLUMNS)
+    return frame.with_columns(pl.lit(False).alias("suppressed")).select(SEGMENT_COLUMNS)

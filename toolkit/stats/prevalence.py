@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.model import CODE_ID, PARTICIPANT_ID, Study
-from toolkit.stats.hierarchy import closure, tree_order
+from toolkit.stats.hierarchy import tree_order
 from toolkit.stats.intervals import METHODS, check_level, proportion_limits
 from toolkit.stats.rollup import NodeCounts, narrow_positions, positions, rolled_up_counts
 from toolkit.stats.strata import stratum_frame
@@ -40,22 +40,7 @@ COLUMNS = (
 )
 
 
-def coded_hits(study: Study, *, coder: str | None = None) -> pl.LazyFrame:
-    """(participant_id, node) for every coding, rolled up to every ancestor node.
-
-    One row per coding and ancestor, so ``len`` per node counts segments and ``n_unique``
-    of participant_id counts participants.
-    """
-    codings = study.codings.lazy().select(PARTICIPANT_ID, CODE_ID, "coder")
-    if coder is not None:
-        codings = codings.filter(pl.col("coder") == coder)
-    pairs = closure(study.codebook).lazy().select(CODE_ID, pl.col("ancestor_id").alias("node"))
-    return codings.join(pairs, on=CODE_ID).select(PARTICIPANT_ID, "node")
-
-
-def _with_intervals(
-    frame: pl.DataFrame, *, method: str, level: float, min_cell: int
-) -> pl.DataFrame:
+def _with_intervals(frame: pl.DataFrame, *, method: str, level: float) -> pl.DataFrame:
     x = frame["participants"].to_numpy().astype(np.float64)
     n = frame["denominator"].to_numpy().astype(np.float64)
     has_n = n > 0
@@ -73,12 +58,9 @@ def _with_intervals(
         pl.Series("ci_upper", upper).fill_nan(None),
         pl.lit(method).alias("ci_method"),
         pl.lit(level).alias("ci_level"),
+        pl.lit(False).alias("suppressed"),
     )
-    if min_cell > 0:
-        from toolkit.privacy import suppress
-
-        return suppress(frame, min_cell=min_cell)
-    return frame.with_columns(pl.lit(False).alias("suppressed"))
+    return frame
 
 
 def _node_counts(
@@ -126,20 +108,22 @@ def prevalence(
     study: Study,
     *,
     by: Sequence[str] = (),
-    method: str | None = None,
-    level: float | None = None,
+    method: str = "wilson",
+    level: float = 0.95,
     coder: str | None = None,
-    min_cell: int | None = None,
 ) -> pl.DataFrame:
-    """Prevalence of every codebook node, overall and within strata.
+    """Prevalence of every codebook node, overall and within strata: raw counts.
+
+    Nothing is suppressed here (``suppressed`` is false on every row): small-cell
+    suppression is the disclosure gate's work (:mod:`toolkit.privacy`), applied once by the
+    analysis layer (:mod:`toolkit.analysis`), which also resolves the study's settings.
 
     Args:
         study: a validated study.
         by: attributes to stratify by (categorical, or numeric with bins).
-        method: CI method (default: the study's ``analysis.ci.method``).
-        level: CI level (default: the study's ``analysis.ci.level``).
-        coder: use only this coder's codings (default: ``analysis.coder``, else all codings).
-        min_cell: small-cell suppression threshold (default: ``analysis.min_cell``).
+        method: CI method (one of :data:`toolkit.choices.CI_METHODS`).
+        level: CI level, between 0 and 1.
+        coder: use only this coder's codings (None: every coding).
 
     Returns:
         One row per node overall (empty ``stratum_variable``/``stratum_value``), then one per
@@ -149,11 +133,6 @@ def prevalence(
     Raises:
         UsageError: unknown attribute or method, level outside (0, 1).
     """
-    settings = study.manifest.analysis
-    method = method or settings.ci.method
-    level = settings.ci.level if level is None else level
-    coder = coder if coder is not None else settings.coder
-    min_cell = settings.min_cell if min_cell is None else min_cell
     if method not in METHODS:
         from toolkit.errors import UsageError
 
@@ -189,5 +168,5 @@ def prevalence(
         pl.col("depth").cast(pl.Int64),
         pl.col("participants", "denominator", "segments").cast(pl.Int64),
     )
-    frame = _with_intervals(frame, method=method, level=float(level), min_cell=min_cell)
+    frame = _with_intervals(frame, method=method, level=float(level))
     return frame.select(COLUMNS)

@@ -19,13 +19,14 @@ interview. When the run after interviews ..k meets the threshold, saturation is 
 n = k: the run's r interviews confirm it (Guest et al. report "n interviews, plus r to
 confirm"). Themes are counted once per interview (a theme voiced by a participant, on the
 node or any of its descendants, as in prevalence); "new" means not voiced in any earlier
-interview. Interviews follow ``analysis.order_by``, else an ``interview_order`` attribute,
+interview. Interviews follow the ``order_by`` attribute (``analysis.order_by``), else an ``interview_order`` attribute,
 else a date attribute (name containing "date"), else the participants table order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -83,6 +84,19 @@ class Saturation:
     themes_total: int
     statement: str
 
+    def meta(self) -> dict[str, Any]:
+        """The assessment without its curve, as plain values (output metadata)."""
+        return {
+            "statement": self.statement,
+            "saturation_point": self.point,
+            "base": self.base,
+            "run": self.run,
+            "threshold": self.threshold,
+            "depth": self.depth,
+            "order_by": self.order_by,
+            "themes_total": self.themes_total,
+        }
+
 
 def _percent(threshold: float) -> str:
     value = threshold * 100
@@ -103,15 +117,18 @@ def _as_text(column: pl.Series) -> pl.Series:
     return column.cast(pl.String)
 
 
-def interview_order(study: Study) -> tuple[pl.DataFrame, str | None]:
+def interview_order(study: Study, order_by: str | None = None) -> tuple[pl.DataFrame, str | None]:
     """Participants in interview order: ``(frame participant_id, order_value; attribute)``.
+
+    ``order_by`` names the ordering attribute; None: an ``interview_order`` attribute, else
+    the first attribute whose name contains "date", else the participants table order.
 
     Raises:
         UsageError: the ordering attribute is unknown, has missing values, or holds dates
             that cannot be read.
     """
     participants = study.participants
-    chosen = study.manifest.analysis.order_by
+    chosen = order_by
     if chosen is None:
         if "interview_order" in study.attributes:
             chosen = "interview_order"
@@ -161,21 +178,24 @@ def interview_order(study: Study) -> tuple[pl.DataFrame, str | None]:
 def saturation(
     study: Study,
     *,
-    base: int | None = None,
-    run: int | None = None,
-    threshold: float | None = None,
+    base: int = 4,
+    run: int = 2,
+    threshold: float = 0.05,
     depth: int | None = None,
+    order_by: str | None = None,
+    coder: str | None = None,
 ) -> Saturation:
     """Assess thematic saturation (Guest, Namey and Chen 2020).
 
     Args:
         study: a loaded study.
-        base: base size b (default ``analysis.saturation.base``, 4).
-        run: run length r (default ``analysis.saturation.run``, 2).
-        threshold: new-information threshold t as a fraction (default
-            ``analysis.saturation.threshold``, 0.05).
+        base: base size b.
+        run: run length r.
+        threshold: new-information threshold t as a fraction (0.05 for ≤5%).
         depth: codebook depth of the nodes counted as themes (default 1 when the codebook
             has it, else 0).
+        order_by: the attribute that orders the interviews (see :func:`interview_order`).
+        coder: use only this coder's codings (None: every coding).
 
     Returns:
         A :class:`Saturation` with the per-interview curve, the point and the statement.
@@ -185,10 +205,6 @@ def saturation(
     """
     from toolkit.stats.cooccurrence import analysis_codings, resolve_depth, rolled_codings
 
-    settings = study.manifest.analysis.saturation
-    base = settings.base if base is None else base
-    run = settings.run if run is None else run
-    threshold = settings.threshold if threshold is None else threshold
     if base < 1:
         raise UsageError(f"base size must be at least 1 interview, not {base}")
     if run < 1:
@@ -198,9 +214,9 @@ def saturation(
             f"threshold is a fraction between 0 and 1 (0.05 for ≤5% new information), not {threshold}"
         )
     nodes, depth = resolve_depth(study, depth)
-    order, order_by = interview_order(study)
+    order, order_by = interview_order(study, order_by)
     voiced = (
-        rolled_codings(study, nodes, analysis_codings(study))
+        rolled_codings(study, nodes, analysis_codings(study, coder))
         .select("participant_id", "node")
         .unique()
     )

@@ -143,22 +143,19 @@ def differences(
     study: Study,
     *,
     by: str,
-    method: str | None = None,
-    level: float | None = None,
-    min_cell: int | None = None,
+    method: str = "newcombe",
+    level: float = 0.95,
+    coder: str | None = None,
 ) -> pl.DataFrame:
     """Difference in prevalence between levels of one attribute, for every codebook node.
 
     Args:
         study: a loaded study.
         by: a categorical attribute, or a numeric one with bins.
-        method: difference CI method (default ``analysis.difference_ci``): ``newcombe``,
-            ``newcombe_cc``, ``miettinen_nurminen``, ``wald`` or ``agresti_caffo``.
-        level: confidence level (default ``analysis.ci.level``).
-        min_cell: small-cell threshold k (default ``analysis.min_cell``): a row where either
-            group's x or n is 1..k−1, or whose cell is hidden in the (suppressed) prevalence
-            table, has its counts and everything computed from them blanked
-            (:func:`toolkit.privacy.suppress_differences`).
+        method: difference CI method: ``newcombe``, ``newcombe_cc``, ``miettinen_nurminen``,
+            ``wald`` or ``agresti_caffo``.
+        level: confidence level.
+        coder: use only this coder's codings (None: every coding).
 
     Returns:
         One row per node and comparison (nodes in codebook preorder within each comparison,
@@ -178,7 +175,8 @@ def differences(
         - ``small_sample``: True when either group has fewer than 10 participants or an
           expected 2 × 2 cell count is below 5; ``caution`` says which, in words.
         - ``note``: participants not compared because their value is missing, if any.
-        - ``suppressed``: True where small cells were blanked (``min_cell``).
+        - ``suppressed``: false here (raw counts); the disclosure gate
+          (:func:`toolkit.privacy.suppress_differences`) blanks small cells.
 
         Rows whose level has no participants keep x = n = 0, null estimates, and a note.
 
@@ -189,10 +187,6 @@ def differences(
     from toolkit.stats.prevalence import prevalence
     from toolkit.stats.strata import stratum_frame
 
-    settings = study.manifest.analysis
-    min_cell = settings.min_cell if min_cell is None else min_cell
-    method = method or settings.difference_ci
-    level = settings.ci.level if level is None else level
     if method not in DIFFERENCE_METHODS:
         raise UsageError(
             f"unknown difference method '{method}'; choose one of {', '.join(DIFFERENCE_METHODS)}"
@@ -220,7 +214,7 @@ def differences(
         else None
     )
 
-    table = prevalence(study, by=[by], level=level, min_cell=0).filter(
+    table = prevalence(study, by=[by], level=level, coder=coder).filter(
         pl.col("stratum_variable") == by
     )
     ref_rows = table.filter(pl.col("stratum_value") == reference).select(
@@ -253,31 +247,8 @@ def differences(
                 note=note,
             )
         )
-    frame = pl.concat(parts)
-    return _suppress(study, frame, by=by, level=level, min_cell=min_cell).select(COLUMNS)
-
-
-def _suppress(
-    study: Study, frame: pl.DataFrame, *, by: str, level: float, min_cell: int
-) -> pl.DataFrame:
-    """Blank small cells consistently with the suppressed prevalence table."""
-    from toolkit.privacy import hidden_cells, suppress_differences
-    from toolkit.stats.prevalence import prevalence
-
-    if min_cell <= 1:
-        return frame.with_columns(pl.lit(False).alias("suppressed"))
-    table = prevalence(study, by=[by], level=level, min_cell=min_cell)
-    return suppress_differences(
-        frame,
-        min_cell=min_cell,
-        counts=[
-            "participants_level",
-            "denominator_level",
-            "participants_reference",
-            "denominator_reference",
-        ],
-        hidden=hidden_cells(table),
-    )
+    frame = pl.concat(parts).with_columns(pl.lit(False).alias("suppressed"))
+    return frame.select(COLUMNS)
 
 
 def _compare(

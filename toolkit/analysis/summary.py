@@ -1,21 +1,13 @@
-"""Plain-language facts about a loaded study, for the command line and output metadata."""
+"""The one-line summary of a loaded study that ``raremix validate`` prints."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
-from toolkit import __version__
+from toolkit.analysis.results import SYNTHETIC_NOTE
 from toolkit.model import Study
 from toolkit.stats.hierarchy import tree_order
-
-SYNTHETIC_NOTE = "SYNTHETIC DATA: invented for demonstration, not from any real study"
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 participant``, ``2 participants``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+from toolkit.text import plural
 
 
 def study_summary(study: Study) -> str:
@@ -37,19 +29,3 @@ def study_summary(study: Study) -> str:
     if study.synthetic:
         line += f". {SYNTHETIC_NOTE}."
     return line
-
-
-def result_meta(study: Study) -> dict[str, Any]:
-    """Study-level facts stored with JSON and Parquet results."""
-    analysis = study.manifest.analysis
-    return {
-        "study_id": study.id,
-        "title": study.title,
-        "condition": study.manifest.study.condition.name,
-        "synthetic": study.synthetic,
-        **({"note": SYNTHETIC_NOTE} if study.synthetic else {}),
-        "ci_method": analysis.ci.method,
-        "ci_level": analysis.ci.level,
-        "min_cell": analysis.min_cell,
-        "raremix_version": __version__,
-    }

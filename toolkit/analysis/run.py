@@ -1,0 +1,178 @@
+"""Running analyses: a validated study and its settings in, protected :class:`Results` out.
+
+Each function computes raw numbers with :mod:`toolkit.stats`, then passes them through the
+disclosure gate once (:func:`toolkit.analysis.gate.disclose`). Everything in one
+:class:`Results` is consistent with the prevalence table it holds: a co-occurrence or a
+difference never shows what that table hides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from toolkit.analysis.gate import disclose
+from toolkit.analysis.results import Results
+from toolkit.analysis.settings import Settings
+from toolkit.errors import UsageError
+from toolkit.model import Study
+
+if TYPE_CHECKING:
+    from toolkit.stats.saturation import Saturation
+
+
+def _prevalence(study: Study, settings: Settings, by: Sequence[str] = ()) -> pl.DataFrame:
+    from toolkit.stats.prevalence import prevalence
+
+    return prevalence(
+        study, by=by, method=settings.ci_method, level=settings.ci_level, coder=settings.coder
+    )
+
+
+def analyse_prevalence(study: Study, settings: Settings, *, by: Sequence[str] = ()) -> Results:
+    """Theme prevalence overall and by each attribute of ``by``."""
+    return disclose(Results(study, settings, prevalence=_prevalence(study, settings, by)))
+
+
+def _differences(study: Study, settings: Settings, by: Sequence[str]) -> pl.DataFrame | None:
+    from toolkit.stats.subgroups import differences
+
+    if not by:
+        return None
+    frames = [
+        differences(
+            study,
+            by=attribute,
+            method=settings.difference_method,
+            level=settings.ci_level,
+            coder=settings.coder,
+        )
+        for attribute in by
+    ]
+    return pl.concat(frames, how="vertical")
+
+
+def analyse_differences(study: Study, settings: Settings, *, by: str) -> Results:
+    """Subgroup differences between the levels of ``by`` (each against the first).
+
+    The results hold the prevalence by ``by`` too: the differences hide what it hides.
+    """
+    return disclose(
+        Results(
+            study,
+            settings,
+            prevalence=_prevalence(study, settings, [by]),
+            differences=_differences(study, settings, [by]),
+        )
+    )
+
+
+def theme_depth(study: Study, settings: Settings, depth: int | None = None) -> int:
+    """The codebook depth treated as themes: ``depth``, else the settings', else 1 or 0."""
+    from toolkit.stats.cooccurrence import resolve_depth
+
+    return resolve_depth(study, depth if depth is not None else settings.theme_depth)[1]
+
+
+def analyse_cooccurrence(
+    study: Study, settings: Settings, *, unit: str = "participant", depth: int | None = None
+) -> Results:
+    """Co-occurrence of the nodes at one depth, by participant or by overlapping segments."""
+    from toolkit.stats.cooccurrence import participant_cooccurrence, segment_cooccurrence
+
+    chosen = theme_depth(study, settings, depth)
+    if unit not in ("participant", "segment"):
+        raise UsageError(f"unknown co-occurrence level '{unit}'; choose participant or segment")
+    compute = participant_cooccurrence if unit == "participant" else segment_cooccurrence
+    frame = compute(study, depth=chosen, coder=settings.coder)
+    return disclose(
+        Results(
+            study,
+            settings,
+            prevalence=_prevalence(study, settings),
+            theme_depth=chosen,
+            cooccurrence=frame if unit == "participant" else None,
+            segment_cooccurrence=frame if unit == "segment" else None,
+        )
+    )
+
+
+def _saturation(study: Study, settings: Settings, depth: int | None) -> Saturation:
+    from toolkit.stats.saturation import saturation
+
+    chosen = settings.saturation
+    return saturation(
+        study,
+        base=chosen.base,
+        run=chosen.run,
+        threshold=chosen.threshold,
+        depth=depth,
+        order_by=settings.order_by,
+        coder=settings.coder,
+    )
+
+
+def analyse_saturation(study: Study, settings: Settings, *, depth: int | None = None) -> Results:
+    """Thematic saturation (Guest, Namey and Chen 2020), interviews named by pseudonyms."""
+    chosen = theme_depth(study, settings, depth)
+    return disclose(
+        Results(
+            study, settings, saturation=_saturation(study, settings, chosen), theme_depth=chosen
+        )
+    )
+
+
+def analyse_agreement(study: Study, settings: Settings) -> Results:
+    """Agreement between coders per codebook node."""
+    from toolkit.stats.agreement import agreement
+
+    return disclose(Results(study, settings, agreement=agreement(study)))
+
+
+def analyse_study(study: Study, settings: Settings) -> Results:
+    """Everything a study report shows: prevalence by every stratum, differences,
+    co-occurrence and saturation at the theme depth, agreement, quotes."""
+    depth = theme_depth(study, settings)
+    notes: list[str] = []
+    try:
+        saturation = _saturation(study, settings, depth)
+    except UsageError as error:
+        saturation = None
+        notes.append(f"Saturation could not be assessed: {error}")
+    try:
+        from toolkit.stats.agreement import agreement as coder_agreement
+
+        agreement = coder_agreement(study)
+    except UsageError:
+        agreement = None
+    from toolkit.stats.cooccurrence import participant_cooccurrence
+
+    raw = Results(
+        study,
+        settings,
+        prevalence=_prevalence(study, settings, settings.strata),
+        differences=_differences(study, settings, settings.strata),
+        cooccurrence=participant_cooccurrence(study, depth=depth, coder=settings.coder),
+        saturation=saturation,
+        agreement=agreement,
+        quotes=study.codings,
+        theme_depth=depth,
+        notes=tuple(notes),
+    )
+    return disclose(raw)
+
+
+def analyse_reidentification(study: Study, settings: Settings) -> Results:
+    """Attribute combinations shared by fewer than ``settings.k`` participants."""
+    from toolkit.privacy import k_anonymity
+
+    found = k_anonymity(
+        study,
+        quasi_identifiers=(
+            None if settings.quasi_identifiers is None else list(settings.quasi_identifiers)
+        ),
+        k=settings.k,
+    )
+    return disclose(Results(study, settings, reidentification=found))

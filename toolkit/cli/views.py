@@ -1,0 +1,230 @@
+"""Readable terminal tables (rich) of results; the command line's only presentation.
+
+Each ``*_view`` takes a result frame (already through the disclosure gate) and returns rich
+renderables; nothing here computes a statistic.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from toolkit.analysis import Results
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
+
+def _counts(x: int | None, n: int | None) -> str:
+    return "suppressed" if x is None or n is None else f"{x}/{n}"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return ""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _table(
+    title: str, columns: list[str], rows: list[list[str]], caption: str | None = None
+) -> Any:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def differences_view(frame: Any, title: str) -> list[Any]:
+    tables = []
+    for comparison in frame["comparison"].unique(maintain_order=True).to_list():
+        part = frame.filter(frame["comparison"] == comparison)
+        rows = [
+            [
+                "  " * int(r["depth"]) + str(r["label"]),
+                _counts(r["participants_level"], r["denominator_level"]),
+                _counts(r["participants_reference"], r["denominator_reference"]),
+                _pct(r["difference"]),
+                "" if r["ci_lower"] is None else f"{_pct(r['ci_lower'])} to {_pct(r['ci_upper'])}",
+                _p(r["p_value"]),
+                _p(r["p_adjusted"]),
+                "!" if r["small_sample"] else "",
+            ]
+            for r in part.iter_rows(named=True)
+        ]
+        first = part.row(0, named=True)
+        caption = (
+            f"difference = {first['level']} − {first['reference']}; {first['ci_level']:.0%} CI: "
+            f"{first['ci_method']}; p: Fisher exact; p adj: Benjamini–Hochberg; "
+            "!: small sample (see the caution column of the CSV)"
+        )
+        if first["note"]:
+            caption += f"; {first['note']}"
+        tables.append(
+            _table(
+                f"{title}: {comparison}",
+                ["theme", first["level"], first["reference"], "difference", "CI", "p", "p adj", ""],
+                rows,
+                caption,
+            )
+        )
+    return tables
+
+
+def cooccurrence_view(frame: Any, title: str, unit: str) -> list[Any]:
+    upper = frame.filter(pl.col("code_a") < pl.col("code_b"))
+    if unit == "participant":
+        upper = upper.sort("participants_both", "jaccard", descending=True, nulls_last=True)
+        rows = [
+            [
+                r["label_a"],
+                r["label_b"],
+                _counts(r["participants_both"], r["denominator"]),
+                _num(r["jaccard"]),
+            ]
+            for r in upper.iter_rows(named=True)
+        ]
+        columns = ["theme A", "theme B", "both", "Jaccard"]
+        caption = "both: participants who voiced both themes / participants; Jaccard: both / either"
+    else:
+        upper = upper.filter(pl.col("overlapping_pairs") > 0).sort(
+            "overlapping_pairs", descending=True
+        )
+        rows = [
+            [
+                r["label_a"],
+                r["label_b"],
+                "suppressed" if r["suppressed"] else str(r["overlapping_pairs"]),
+                "" if r["sources"] is None else str(r["sources"]),
+                "" if r["participants"] is None else str(r["participants"]),
+            ]
+            for r in upper.iter_rows(named=True)
+        ]
+        columns = ["theme A", "theme B", "overlapping segments", "sources", "participants"]
+        caption = "pairs of coded segments of the two themes whose spans overlap in one source (same coder)"
+    return [_table(title, columns, rows, caption)]
+
+
+def saturation_view(frame: Any, title: str, statement: str) -> list[Any]:
+    rows = [
+        [
+            str(r["interview"]),
+            r["pseudonym"],
+            r["order_value"] or "",
+            str(r["themes_voiced"]),
+            str(r["new_themes"]),
+            str(r["cumulative_themes"]),
+            "" if r["base_themes"] is None else str(r["base_themes"]),
+            "" if r["run_new_themes"] is None else str(r["run_new_themes"]),
+            _pct(r["new_information"], 1),
+            {True: "yes", False: "no", None: ""}[r["meets_threshold"]],
+        ]
+        for r in frame.iter_rows(named=True)
+    ]
+    columns = [
+        "interview",
+        "participant",
+        "order",
+        "voiced",
+        "new",
+        "cumulative",
+        "base",
+        "run new",
+        "new info",
+        "met",
+    ]
+    return [_table(title, columns, rows, statement)]
+
+
+def agreement_view(frame: Any, title: str) -> list[Any]:
+    # The notes are long sentences; in an 80-column terminal they squeeze every column to an
+    # ellipsis. The table shows a mark per note and explains each mark once, in the caption.
+    marks: dict[str, str] = {}
+    rows = []
+    for r in frame.iter_rows(named=True):
+        note = r["note"] or ""
+        if note and note not in marks:
+            marks[note] = "*" * (len(marks) + 1)
+        rows.append(
+            [
+                "  " * int(r["depth"]) + str(r["label"]),
+                str(r["units"]),
+                _pct(r["percent_agreement"]),
+                _num(r["kappa"]),
+                _num(r["alpha"]),
+                marks.get(note, ""),
+            ]
+        )
+    caption = (
+        "unit = participant × theme, for participants coded by at least two coders; "
+        "kappa: Cohen (two coders only); alpha: Krippendorff (nominal)"
+    )
+    for note, mark in marks.items():
+        caption += f"\n{mark} {note}"
+    return [_table(title, ["theme", "units", "agree", "kappa", "alpha", ""], rows, caption)]
+
+
+def prevalence_view(results: Results) -> list[Any]:
+    """Prevalence as rich tables: the codebook tree indented, x/n, %, CI, segments."""
+    from rich.table import Table
+    from rich.text import Text
+
+    study, frame = results.study, results.prevalence
+    assert frame is not None
+    level, method = results.settings.ci_level, results.settings.ci_method
+    tables: list[Any] = []
+    keys = frame.select("stratum_variable", "stratum_value").unique(maintain_order=True)
+    for variable, value in keys.iter_rows():
+        part = frame.filter(
+            pl.col("stratum_variable").eq_missing(variable)
+            & pl.col("stratum_value").eq_missing(value)
+        )
+        n = part["denominator"][0] if part.height else 0
+        title = (
+            f"{study.title}: all participants (n = {n})"
+            if variable is None
+            else f"{variable} = {value} (n = {n})"
+        )
+        table = Table(
+            title=title,
+            title_justify="left",
+            caption=f"x/n: participants voicing the theme / participants; CI: {method}",
+            caption_justify="left",
+        )
+        table.add_column("theme", no_wrap=True)
+        table.add_column("x/n", justify="right")
+        table.add_column("%", justify="right")
+        table.add_column(f"{level:.0%} CI", justify="right", no_wrap=True)
+        table.add_column("segments", justify="right")
+        for row in part.iter_rows(named=True):
+            indent = "  " * int(row["depth"])
+            style = "bold" if row["depth"] == 0 else None
+            if row["suppressed"]:
+                counts, pct, ci = "suppressed", "", ""
+            else:
+                counts = f"{row['participants']}/{row['denominator']}"
+                pct = _pct(row["prevalence"])
+                ci = (
+                    ""
+                    if row["ci_lower"] is None
+                    else f"{_pct(row['ci_lower'])}–{_pct(row['ci_upper'])}"
+                )
+            table.add_row(
+                Text(indent + str(row["label"]), style=style or ""),
+                counts,
+                pct,
+                ci,
+                str(row["segments"]),
+            )
+        tables.append(table)
+    return tables
