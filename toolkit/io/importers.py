@@ -43,11 +43,6 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
 CONDITION_PLACEHOLDER = "Unknown condition — edit study.yml"
 
 
-def all_formats() -> list[str]:
-    """Every ``--format`` / ``format:`` value."""
-    return [*PROJECT_FORMATS, *exports.known_formats()]
-
-
 def detect(path: Path, *, fmt: str | None = None, dictionary: Path | None = None) -> str:
     """The kind of file: refi, qdc, qualcoder, taguette-db, redcap, or segments.
 
@@ -158,7 +153,7 @@ def read_project(
     Args:
         path: a ``.qdpx``/``.qde`` file, a QualCoder ``NAME.qda`` folder, a Taguette
             ``.sqlite3``, a coded-segment spreadsheet, or a REDCap export.
-        fmt: a format name (see :func:`all_formats`) instead of detection.
+        fmt: a format name (one of :data:`PROJECT_FORMATS` or an export format) instead of detection.
         columns: canonical key -> column name, for spreadsheets.
         dictionary: a REDCap data dictionary.
 

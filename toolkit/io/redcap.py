@@ -180,11 +180,6 @@ def find_dictionary(data: Path) -> Path | None:
     return ranked[0] if shared(ranked[0]) > shared(ranked[1]) else None
 
 
-def looks_like_redcap(header: Sequence[str]) -> bool:
-    """Columns only a REDCap export has."""
-    return any(c.startswith("redcap_") or "___" in c for c in header)
-
-
 def _decode(
     frame: pl.DataFrame,
     column: str,

@@ -28,7 +28,6 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, overload
 
 import numpy as np
@@ -39,7 +38,6 @@ from toolkit.errors import UsageError
 from toolkit.stats.intervals import as_counts, check_level, proportion_limits, z_value
 
 FloatArray = npt.NDArray[np.float64]
-Counts = int | float | Sequence[int] | Sequence[float] | npt.ArrayLike
 
 _BISECTION_STEPS = 60  # halves an interval of width 2 to below 1e-17
 
