@@ -100,11 +100,11 @@ def brute_rare(people: list[tuple[str, str, str, str]], k: int) -> set[tuple[str
 
 
 def test_k_anonymity_matches_a_hand_count(tmp_path: Path) -> None:
-    from toolkit.io.study import load_study
+    from toolkit.analysis import load, reidentification
     from toolkit.privacy import k_anonymity
 
-    study = load_study(write_study(tmp_path / "s", PEOPLE, CODINGS))
-    frame = k_anonymity(study)
+    study, settings = load(write_study(tmp_path / "s", PEOPLE, CODINGS))
+    frame = reidentification(study, settings)  # the study's k and strata (report elements)
     got = set(zip(frame["attributes"], frame["values"], strict=True))
     assert got == brute_rare(PEOPLE, 3)
     assert all(1 <= n < 3 for n in frame["participants"])

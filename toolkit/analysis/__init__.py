@@ -31,6 +31,8 @@ from toolkit.analysis.run import (
     analyse_reidentification,
     analyse_saturation,
     analyse_study,
+    quote_descriptors,
+    reidentification,
     theme_depth,
 )
 from toolkit.analysis.settings import SaturationSettings, Settings, check_ci, resolve_settings
@@ -51,7 +53,10 @@ __all__ = [
     "check_ci",
     "disclose",
     "load",
+    "quote_descriptors",
+    "reidentification",
     "resolve_settings",
+    "settings_for",
     "theme_depth",
 ]
 
@@ -73,4 +78,9 @@ def load(
     from toolkit.io.study import load_study
 
     study = load_study(Path(path), codings_columns=codings_columns)
-    return study, resolve_settings(study.manifest, **overrides)
+    return study, settings_for(study, **overrides)
+
+
+def settings_for(study: Study, **overrides: Any) -> Settings:
+    """The settings of a loaded study, with command-line ``overrides`` (None: the study's)."""
+    return resolve_settings(study.manifest, **overrides)

@@ -164,15 +164,39 @@ def analyse_study(study: Study, settings: Settings) -> Results:
     return disclose(raw)
 
 
+def quote_descriptors(study: Study, settings: Settings) -> list[str]:
+    """The attributes that attribute a quotation (``report.descriptors``).
+
+    Default: age, sex or gender where present, then the strata.
+    """
+    names = settings.descriptors
+    if names is None:
+        names = tuple(n for n in ("age", "sex", "gender") if n in study.attributes) + tuple(
+            s for s in settings.strata if s not in ("sex", "gender")
+        )
+    return [n for n in names if n in study.attributes]
+
+
+def reidentification(study: Study, settings: Settings) -> pl.DataFrame:
+    """Attribute combinations shared by fewer than ``settings.k`` participants, with the
+    report elements (as these settings would make the report) that show each."""
+    from toolkit.privacy import k_anonymity, report_elements
+
+    elements = report_elements(
+        study,
+        strata=settings.strata,
+        descriptors=quote_descriptors(study, settings),
+        quotes_per_theme=settings.quotes_per_theme,
+    )
+    quasi = settings.quasi_identifiers
+    return k_anonymity(
+        study,
+        quasi_identifiers=None if quasi is None else list(quasi),
+        k=settings.k,
+        elements=elements,
+    )
+
+
 def analyse_reidentification(study: Study, settings: Settings) -> Results:
     """Attribute combinations shared by fewer than ``settings.k`` participants."""
-    from toolkit.privacy import k_anonymity
-
-    found = k_anonymity(
-        study,
-        quasi_identifiers=(
-            None if settings.quasi_identifiers is None else list(settings.quasi_identifiers)
-        ),
-        k=settings.k,
-    )
-    return disclose(Results(study, settings, reidentification=found))
+    return disclose(Results(study, settings, reidentification=reidentification(study, settings)))

@@ -67,9 +67,9 @@ def load_in_background(
             study = load_study(path, codings_columns=codings_columns)
     finally:
         warm.join()  # also on an error: no import is left running while Python exits
-    from toolkit.analysis import resolve_settings
+    from toolkit.analysis import settings_for
 
-    return study, resolve_settings(study.manifest, **overrides)
+    return study, settings_for(study, **overrides)
 
 
 def _import_in_background(module: str) -> threading.Thread:

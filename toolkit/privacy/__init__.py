@@ -16,7 +16,6 @@ Public API::
 from toolkit.io.audit import natural_key
 from toolkit.privacy.cells import Equation, check_min_cell, derivable, is_small, protect_equations
 from toolkit.privacy.disclosure import (
-    descriptor_attributes,
     find_small_cells,
     k_anonymity,
     quasi_identifier_values,
@@ -53,7 +52,6 @@ __all__ = [
     "apply_pseudonyms",
     "check_min_cell",
     "derivable",
-    "descriptor_attributes",
     "find_small_cells",
     "hidden_cells",
     "is_small",

@@ -72,37 +72,36 @@ def find_small_cells(text: str, *, min_cell: int, denominators: Iterable[int] = 
     return hits
 
 
-def descriptor_attributes(study: Study) -> list[str]:
-    """The attributes that attribute a quote in the report (``report.descriptors``).
-
-    Default (as the report does): age, sex or gender where present, then the strata.
-    """
-    names = study.manifest.report.descriptors
-    if names is None:
-        names = [n for n in ("age", "sex", "gender") if n in study.attributes] + [
-            s for s in study.manifest.analysis.strata if s not in ("sex", "gender")
-        ]
-    return [n for n in names if n in study.attributes]
-
-
-def report_elements(study: Study) -> list[tuple[str, frozenset[str]]]:
+def report_elements(
+    study: Study,
+    *,
+    strata: Sequence[str] = (),
+    descriptors: Sequence[str] = (),
+    quotes_per_theme: int = 0,
+) -> list[tuple[str, frozenset[str]]]:
     """The report elements that show participants' attributes jointly, with those attributes.
 
     A combination of attribute values is exposed by an element when the element shows the
     joint distribution of (at least) those attributes.
+
+    Args:
+        study: a loaded study.
+        strata: the attributes the report breaks results down by.
+        descriptors: the attributes that attribute a quotation.
+        quotes_per_theme: quotations shown per theme (0: no attributions are shown).
     """
-    strata = [s for s in study.manifest.analysis.strata if s in study.attributes]
+    chosen = [s for s in strata if s in study.attributes]
     categorical = [n for n, spec in study.attributes.items() if spec.type == "categorical"]
     elements: list[tuple[str, frozenset[str]]] = []
-    if not strata:
+    if not chosen:
         elements += [("cohort table", frozenset({a})) for a in categorical]
-    for s in strata:
+    for s in chosen:
         elements += [(f"cohort table by {s}", frozenset({s, a})) for a in categorical if a != s]
         elements.append((f"cohort table by {s}", frozenset({s})))
         elements.append((f"prevalence and differences by {s}", frozenset({s})))
-    descriptors = descriptor_attributes(study)
-    if descriptors and study.manifest.report.quotes_per_theme > 0:
-        elements.append(("quote attributions", frozenset(descriptors)))
+    shown = [n for n in descriptors if n in study.attributes]
+    if shown and quotes_per_theme > 0:
+        elements.append(("quote attributions", frozenset(shown)))
     return elements
 
 
@@ -120,12 +119,15 @@ def quasi_identifier_values(study: Study, names: Sequence[str]) -> pl.DataFrame:
 
 
 def k_anonymity(
-    study: Study, *, quasi_identifiers: Sequence[str] | None = None, k: int | None = None
+    study: Study,
+    *,
+    quasi_identifiers: Sequence[str] | None = None,
+    k: int = 3,
+    elements: Sequence[tuple[str, frozenset[str]]] = (),
 ) -> pl.DataFrame:
     """Combinations of quasi-identifier values shared by fewer than k participants.
 
-    Quasi-identifiers (default: ``privacy.quasi_identifiers``, else every stratifiable
-    attribute) are taken as the report shows them: numeric attributes by their bins, a missing
+    Quasi-identifiers (default: every stratifiable attribute) are taken as the report shows them: numeric attributes by their bins, a missing
     value as "missing". Every combination of one or more of them is checked; a combination is
     listed only when it is *minimal* (no smaller part of it is already rare), since any wider
     combination containing a rare one is rare too.
@@ -133,7 +135,9 @@ def k_anonymity(
     Args:
         study: a loaded study.
         quasi_identifiers: attribute names; default as above.
-        k: the threshold (default ``privacy.k``, 3).
+        k: the threshold.
+        elements: the report elements and the attributes each shows jointly
+            (:func:`report_elements`), to say which element exposes a combination.
 
     Returns:
         Frame ``attributes, values, participants, pseudonyms, exposed_by``: attribute names and
@@ -141,11 +145,8 @@ def k_anonymity(
         pseudonyms, and the report elements that would show the combination ("" when none
         does: then it is a risk only if the data themselves are shared).
     """
-    k = study.manifest.privacy.k if k is None else k
     if isinstance(k, bool) or k < 1:
         raise UsageError(f"k must be a whole number ≥ 1 (got {k!r})")
-    if quasi_identifiers is None:
-        quasi_identifiers = study.manifest.privacy.quasi_identifiers
     if quasi_identifiers is None:
         quasi_identifiers = [n for n, spec in study.attributes.items() if spec.stratifiable]
     names = list(dict.fromkeys(quasi_identifiers))
@@ -167,7 +168,6 @@ def k_anonymity(
         return pl.DataFrame(schema=schema)
     values = quasi_identifier_values(study, names)
     mapping = dict(pseudonyms(study.participants).iter_rows())
-    elements = report_elements(study)
     rare: set[frozenset[tuple[str, str]]] = set()
     rows: list[dict[str, Any]] = []
     for size in range(1, len(names) + 1):
