@@ -32,9 +32,9 @@ MAX_COMMAND_LINES = 25
 # that names it. Modules on one layer may import each other (without a cycle).
 LAYERS: tuple[tuple[str, ...], ...] = (
     # base helpers: the exception root, the lists of choices, wording, writing, progress,
-    # bundled files
-    ("toolkit", "toolkit.errors", "toolkit.choices", "toolkit.text", "toolkit.output",
-     "toolkit.progress", "toolkit.resources"),
+    # bundled files; frames declares the output schemas (polars dtypes, no computation)
+    ("toolkit", "toolkit.errors", "toolkit.choices", "toolkit.frames", "toolkit.text",
+     "toolkit.output", "toolkit.progress", "toolkit.resources"),
     ("toolkit.manifest",),
     ("toolkit.model",),
     # inputs; testing builds studies in memory through the same validation as io/study
