@@ -15,29 +15,14 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from toolkit.frames.study import PREVALENCE
 from toolkit.model import CODE_ID, PARTICIPANT_ID, Study
 from toolkit.stats.hierarchy import tree_order
 from toolkit.stats.intervals import METHODS, check_level, proportion_limits
 from toolkit.stats.rollup import NodeCounts, narrow_positions, positions, rolled_up_counts
 from toolkit.stats.strata import stratum_frame
 
-COLUMNS = (
-    "code_id",
-    "label",
-    "parent_id",
-    "depth",
-    "stratum_variable",
-    "stratum_value",
-    "participants",
-    "denominator",
-    "prevalence",
-    "ci_lower",
-    "ci_upper",
-    "ci_method",
-    "ci_level",
-    "segments",
-    "suppressed",
-)
+COLUMNS = PREVALENCE.names  # SPEC §3 order, declared once with the dtypes and rules
 
 
 def _with_intervals(frame: pl.DataFrame, *, method: str, level: float) -> pl.DataFrame:
