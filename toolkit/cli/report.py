@@ -88,15 +88,11 @@ def report(
         raremix report --compare examples/calciphylaxis examples/erythromelalgia \\
             --crosswalk examples/crosswalk.csv -o reports/comparison
     """
-    from toolkit.errors import UsageError
     from toolkit.progress import progress
     from toolkit.report.build import render_comparison, render_study
 
-    if not studies:
-        raise UsageError("give a study folder: raremix report STUDY (see raremix report --help)")
+    _check_report_arguments(studies, compare_mode, crosswalk, min_cell)
     if compare_mode:
-        if len(studies) < 2:
-            raise UsageError("--compare needs at least two study folders")
         with progress("Rendering the comparison report"):
             rendered = render_comparison(
                 list(studies),
@@ -107,22 +103,36 @@ def report(
                 min_cell=min_cell,
             )
     else:
-        if crosswalk is not None:
-            raise UsageError("--crosswalk only applies with --compare")
-        if min_cell is not None:
-            raise UsageError(
-                "--min-cell only applies with --compare; a study report uses analysis.min_cell "
-                "in study.yml"
-            )
-        if len(studies) > 1:
-            raise UsageError(
-                f"{len(studies)} studies given: render one study at a time, "
-                "or add --compare to compare them"
-            )
         with progress(f"Rendering the report of {studies[0]}"):
             rendered = render_study(studies[0], out_dir=output, formats=formats, engine=engine)
     for fmt, path in rendered.files.items():
         click.echo(f"{fmt:>5}: {path}")
+
+
+def _check_report_arguments(
+    studies: tuple[Path, ...], compare_mode: bool, crosswalk: Path | None, min_cell: int | None
+) -> None:
+    """Refuse option combinations that do not make sense, saying what to do instead."""
+    from toolkit.errors import UsageError
+
+    if not studies:
+        raise UsageError("give a study folder: raremix report STUDY (see raremix report --help)")
+    if compare_mode:
+        if len(studies) < 2:
+            raise UsageError("--compare needs at least two study folders")
+        return
+    if crosswalk is not None:
+        raise UsageError("--crosswalk only applies with --compare")
+    if min_cell is not None:
+        raise UsageError(
+            "--min-cell only applies with --compare; a study report uses analysis.min_cell "
+            "in study.yml"
+        )
+    if len(studies) > 1:
+        raise UsageError(
+            f"{len(studies)} studies given: render one study at a time, "
+            "or add --compare to compare them"
+        )
 
 
 @click.command()
