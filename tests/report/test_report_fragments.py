@@ -8,6 +8,8 @@ when the change is meant, update them on purpose and review the diff:
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 import pytest
 from syrupy.assertion import SnapshotAssertion
@@ -195,6 +197,24 @@ def test_prevalence_figure_draws_every_theme_with_interval() -> None:
     assert "Hidden" not in list(fig.data[1].y)
 
 
+def _cohort_table(
+    people: pl.DataFrame,
+    spec: dict[str, Any],
+    *,
+    groups: list[tuple[str, pl.DataFrame]],
+    min_cell: int,
+    caption: str,
+    name: str,
+) -> Table:
+    """The participants table as the study report makes it: raw statistics
+    (toolkit.stats.cohort), the disclosure gate, then the layout (toolkit.report.tables)."""
+    from toolkit.analysis.gate import protect_cohort
+    from toolkit.stats.cohort import describe
+
+    frame = protect_cohort(describe(people, spec, groups), min_cell)
+    return tables.cohort_table(frame, min_cell=min_cell, caption=caption, name=name)
+
+
 def test_cohort_table_suppresses_small_counts_with_a_complement() -> None:
     from toolkit.model import AttributeSpec
 
@@ -202,13 +222,13 @@ def test_cohort_table_suppresses_small_counts_with_a_complement() -> None:
         {"participant_id": [f"P{i}" for i in range(10)], "sex": ["F"] * 8 + ["M"] * 2}
     )
     spec = {"sex": AttributeSpec(name="sex", type="categorical", levels=("F", "M"))}
-    table = tables.cohort_table(
+    table = _cohort_table(
         people, spec, groups=[("Overall", people)], min_cell=3, caption="c", name="n"
     )
     cells = {row[0]: row[1] for row in table.rows}
     # 2 men is small; hiding it alone would leave it derivable from 10 - 8: both hidden.
     assert cells["M"] == "suppressed" and cells["F"] == "suppressed"
-    open_table = tables.cohort_table(
+    open_table = _cohort_table(
         people, spec, groups=[("Overall", people)], min_cell=0, caption="c", name="n"
     )
     assert {row[0]: row[1] for row in open_table.rows}["M"] == "2 (20.0%)"
@@ -247,7 +267,7 @@ def test_cohort_table_hides_complements_across_strata() -> None:
     )
     spec = {"sex": AttributeSpec(name="sex", type="categorical", levels=("F", "M"))}
     groups = [("Overall", people)] + [(s, people.filter(pl.col("status") == s)) for s in ("A", "B")]
-    table = tables.cohort_table(people, spec, groups=groups, min_cell=3, caption="c", name="n")
+    table = _cohort_table(people, spec, groups=groups, min_cell=3, caption="c", name="n")
     cells = {row[0]: row[1:] for row in table.rows}
     assert cells["M"][1] == "suppressed"
     # Every shown count and the group sizes as equations: overall = A + B per level, and
@@ -287,7 +307,7 @@ def test_cohort_table_hides_small_strata_missing_counts_and_ranges() -> None:
     groups = [("Overall", people)] + [
         (s, people.filter(pl.col("status") == s)) for s in ("A", "B", "C")
     ]
-    table = tables.cohort_table(
+    table = _cohort_table(
         people, spec, groups=groups, min_cell=3, caption="Participants.", name="n"
     )
     # C (2 people) is hidden, and with it the next smallest stratum (B): "12 = 6 + ? + ?".
@@ -303,7 +323,7 @@ def test_cohort_table_hides_small_strata_missing_counts_and_ranges() -> None:
     # One missing age (in A) is small: hidden in A and overall (overall = A + B + C).
     assert cells["missing"][0] == "suppressed" and cells["missing"][1] == "suppressed"
     assert cells["mean (SD)"][2] == cells["mean (SD)"][3] == "suppressed"
-    open_table = tables.cohort_table(
+    open_table = _cohort_table(
         people, spec, groups=groups, min_cell=0, caption="Participants.", name="n"
     )
     opened = {row[0]: row[1:] for row in open_table.rows}

@@ -6,6 +6,8 @@ Statistics return raw counts; :func:`disclose` makes a :class:`Results` safe to 
   complements that would give them away (:func:`toolkit.privacy.suppress`);
 - every other frame hides what the prevalence table of the same results hides, and its own
   small cells (differences, co-occurrence);
+- the participants' characteristics (:func:`protect_cohort`) hide small counts with their
+  complements, small subgroups whole, and every minimum and maximum;
 - participants become pseudonyms (quotes, the saturation curve);
 - quotes are redacted with the study's rules.
 
@@ -15,6 +17,7 @@ which they apply, and which columns of each frame are counts, is decided here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import polars as pl
@@ -80,6 +83,7 @@ def _suppressed(raw: Results) -> Results:
         raw,
         prevalence=prevalence,
         differences=differences,
+        cohort=None if raw.cohort is None else protect_cohort(raw.cohort, min_cell),
         cooccurrence=suppress_pairs(
             raw.cooccurrence, PARTICIPANT_COOCCURRENCE_COUNTS, overall_hidden, min_cell
         ),
@@ -106,6 +110,150 @@ def suppress_pairs(
     return privacy.suppress_counts(
         frame.drop("suppressed"), min_cell=min_cell, counts=counts, also=also
     ).select(frame.columns)
+
+
+def hidden_sizes(total: int, sizes: Sequence[int], min_cell: int) -> list[bool]:
+    """Which subgroup sizes to hide: the rule of :func:`toolkit.privacy.suppress`.
+
+    A subgroup of 1..k−1 participants is hidden; since the subgroups add up to ``total``,
+    complements are hidden with it (never exactly one hidden, hidden ones never adding up to
+    a small number), so the prevalence table and the participants table hide the same
+    subgroups. A small ``total`` hides every subgroup.
+    """
+    if min_cell <= 1:
+        return [False] * len(sizes)
+    if privacy.is_small(total, min_cell):
+        return [True] * len(sizes)
+    values = [total, *sizes]
+    hidden = {j + 1 for j, size in enumerate(sizes) if privacy.is_small(size, min_cell)}
+    if hidden:
+        equation = privacy.Equation(total=0, parts=list(range(1, len(values))))
+        privacy.protect_equations([equation], hidden, values, min_cell=min_cell)
+    return [j + 1 in hidden for j in range(len(sizes))]
+
+
+def protect_table(
+    counts: Sequence[Sequence[int]],
+    sizes: Sequence[int],
+    *,
+    min_cell: int,
+    unshown: Sequence[int] = (),
+) -> tuple[list[list[bool]], list[bool]]:
+    """Small-cell suppression of a two-way table of participant counts, with complements.
+
+    Args:
+        counts: ``counts[level][group]``; the levels of each group add up to its size.
+        sizes: participants per group; ``sizes[0]`` is the overall group, and the groups
+            after it, when there are any, partition it (strata of one attribute), so each
+            level's count in the first group is the sum of the others.
+        min_cell: k.
+        unshown: levels the table never shows (treated as hidden from the start).
+
+    Returns:
+        ``(hidden[level][group], hidden size per group)``: no shown count is 1..k−1, and no
+        hidden count can be computed exactly from the shown ones and the sums (the same
+        guarantee as :func:`toolkit.privacy.suppress`).
+    """
+    groups, levels = len(sizes), len(counts)
+    if min_cell <= 1:
+        return [[False] * groups for _ in range(levels)], [False] * groups
+    if groups > 1:
+        strata = hidden_sizes(sizes[0], sizes[1:], min_cell)
+        size_hidden = [privacy.is_small(sizes[0], min_cell), *strata]
+        if size_hidden[0]:
+            size_hidden = [True] * groups
+    else:
+        size_hidden = [privacy.is_small(n, min_cell) for n in sizes]
+
+    def cell(level: int, group: int) -> int:
+        return groups + level * groups + group
+
+    values = [
+        *(n if size_hidden[g] else n + 10**9 for g, n in enumerate(sizes)),  # sizes: last picks
+        *(int(counts[lv][g]) for lv in range(levels) for g in range(groups)),
+    ]
+    hidden = {g for g in range(groups) if size_hidden[g]}
+    for lv in range(levels):
+        for g in range(groups):
+            if size_hidden[g] or lv in unshown or privacy.is_small(int(counts[lv][g]), min_cell):
+                hidden.add(cell(lv, g))
+    equations = [
+        privacy.Equation(total=g, parts=[cell(lv, g) for lv in range(levels)])
+        for g in range(groups)
+        if levels
+    ]
+    if groups > 1:
+        equations += [
+            privacy.Equation(total=cell(lv, 0), parts=[cell(lv, g) for g in range(1, groups)])
+            for lv in range(levels)
+        ]
+        equations.append(privacy.Equation(total=0, parts=list(range(1, groups))))
+    # A shown size is never summed with hidden cells (rule 2 sums hidden parts only), so its
+    # inflated value above only makes it the last cell picked as a complement.
+    privacy.protect_equations(equations, hidden, values, min_cell=min_cell)
+    return (
+        [[cell(lv, g) in hidden for g in range(groups)] for lv in range(levels)],
+        [g in hidden for g in range(groups)],
+    )
+
+
+def protect_cohort(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
+    """Hide what the participants' characteristics may not show (min_cell k ≥ 2).
+
+    ``frame`` is :func:`toolkit.stats.cohort.describe`'s, one table per value of ``by``. In
+    each: a subgroup of 1..k−1 participants is hidden whole, its size included, with the
+    subgroups that would give it away; counts 1..k−1 are hidden with complements across the
+    levels of a group and across the groups (:func:`protect_table`); so are missing counts
+    of numeric attributes (the recorded counts are never shown); summaries of fewer than k
+    recorded values are hidden (``suppressed``); minimum and maximum, each one participant's
+    exact value, are never shown. Hidden values are null.
+    """
+    if min_cell <= 1:
+        return frame
+    parts = [
+        _protect_cohort_table(part, min_cell)
+        for part in frame.partition_by("by", maintain_order=True, include_key=True)
+    ]
+    if not parts:
+        return frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("min", "max"))
+    return pl.concat(parts, how="vertical").select(frame.columns)
+
+
+def _protect_cohort_table(table: pl.DataFrame, min_cell: int) -> pl.DataFrame:
+    groups = table.select("group", "group_size").unique(subset="group", maintain_order=True)
+    names = groups["group"].to_list()
+    sizes = [int(n) for n in groups["group_size"].to_list()]
+    _, size_hidden = protect_table([], sizes, min_cell=min_cell)
+    rows = table.to_dicts()
+    for attribute in dict.fromkeys(table["attribute"].to_list()):
+        mine = [r for r in rows if r["attribute"] == attribute]
+        position = {id(r): names.index(r["group"]) for r in mine}
+        if mine[0]["type"] == "categorical":
+            levels = list(dict.fromkeys(r["level"] for r in mine))
+            at = {(r["level"], position[id(r)]): r for r in mine}
+            counts = [[int(at[(lv, g)]["count"]) for g in range(len(names))] for lv in levels]
+            hidden, _ = protect_table(counts, sizes, min_cell=min_cell)
+            for i, level in enumerate(levels):
+                for g in range(len(names)):
+                    if hidden[i][g]:
+                        at[(level, g)].update(count=None, share=None, suppressed=True)
+            continue
+        ordered = sorted(mine, key=lambda r: position[id(r)])
+        recorded = [int(r["recorded"]) for r in ordered]
+        missing = [int(r["missing"]) for r in ordered]
+        # The number of recorded values is never shown, only the missing ones.
+        hidden, _ = protect_table([recorded, missing], sizes, min_cell=min_cell, unshown=[0])
+        for g, row in enumerate(ordered):
+            too_few = size_hidden[g] or recorded[g] < min_cell
+            row.update(recorded=None, min=None, max=None)
+            if hidden[1][g]:
+                row["missing"] = None
+            if recorded[g] and too_few:
+                row.update(mean=None, sd=None, median=None, suppressed=True)
+    for row in rows:
+        if size_hidden[names.index(row["group"])]:
+            row["group_size"] = None
+    return pl.DataFrame(rows, schema=table.schema)
 
 
 def _pseudonymous(results: Results) -> Results:

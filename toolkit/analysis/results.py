@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from toolkit.stats.saturation import Saturation
 
 SYNTHETIC_NOTE = "SYNTHETIC DATA: invented for demonstration, not from any real study"
+#: How a note of :attr:`Results.notes` starts when the re-identification check could not run.
+REIDENTIFICATION_NOT_RUN = "Re-identification check not run"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Results:
         agreement: coder agreement per node.
         reidentification: attribute combinations shared by fewer than ``settings.k``
             participants (:func:`toolkit.privacy.k_anonymity`), who shares each (pseudonyms).
+        cohort: the participants' characteristics (:func:`toolkit.stats.cohort.describe`),
+            overall (``by`` null) or overall and by each stratum; hidden values are null.
         quotes: codings with quotes, ``pseudonym`` instead of participant ids, redacted.
         pseudonyms: ``participant_id, pseudonym``.
         redactions: ``rule, redactions`` counts.
@@ -54,6 +58,7 @@ class Results:
     saturation: Saturation | None = None
     agreement: pl.DataFrame | None = None
     reidentification: pl.DataFrame | None = None
+    cohort: pl.DataFrame | None = None
     quotes: pl.DataFrame | None = None
     pseudonyms: pl.DataFrame | None = None
     redactions: pl.DataFrame | None = None

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from toolkit.analysis.gate import disclose
-from toolkit.analysis.results import Results
+from toolkit.analysis.results import REIDENTIFICATION_NOT_RUN, Results
 from toolkit.analysis.settings import Settings
 from toolkit.errors import UsageError
 from toolkit.model import Study
@@ -149,6 +149,11 @@ def analyse_study(study: Study, settings: Settings) -> Results:
         agreement = None
     from toolkit.stats.cooccurrence import participant_cooccurrence
 
+    try:
+        found = reidentification(study, settings)
+    except UsageError as error:
+        found = None
+        notes.append(f"{REIDENTIFICATION_NOT_RUN}: {error}")
     raw = Results(
         study,
         settings,
@@ -157,11 +162,58 @@ def analyse_study(study: Study, settings: Settings) -> Results:
         cooccurrence=participant_cooccurrence(study, depth=depth, coder=settings.coder),
         saturation=saturation,
         agreement=agreement,
+        reidentification=found,
+        cohort=_cohort(study, settings),
         quotes=study.codings,
         theme_depth=depth,
         notes=tuple(notes),
     )
     return disclose(raw)
+
+
+def _cohort(study: Study, settings: Settings) -> pl.DataFrame:
+    """Every attribute but the interview order, overall, or overall and by each stratum."""
+    from toolkit.stats.cohort import cohort
+
+    attributes = {k: v for k, v in study.attributes.items() if k != settings.order_by}
+    if not settings.strata:
+        return cohort(study, attributes)
+    return pl.concat(
+        [cohort(study, attributes, by=attribute) for attribute in settings.strata],
+        how="vertical",
+    )
+
+
+def analyse_cohorts(studies: Sequence[Study], *, min_cell: int) -> dict[str, pl.DataFrame]:
+    """The cohorts of a comparison side by side: each study's participants, protected.
+
+    Every attribute of any study but its interview order (``analysis.order_by``) is
+    described, in each study that records it, with that study's own levels (or the first
+    declaring study's); small cells are hidden with ``min_cell``, the comparison's own.
+
+    Returns:
+        Study id -> the frame of :func:`toolkit.stats.cohort.describe` (overall only).
+    """
+    from toolkit.analysis.gate import protect_cohort
+    from toolkit.analysis.settings import resolve_settings
+    from toolkit.model import AttributeSpec
+    from toolkit.stats.cohort import cohort
+
+    attributes: dict[str, AttributeSpec] = {}
+    for study in studies:
+        order_by = resolve_settings(study.manifest).order_by
+        for name, spec in study.attributes.items():
+            if name != order_by and name not in attributes:
+                attributes[name] = spec
+    frames = {}
+    for study in studies:
+        own = {
+            name: study.attributes.get(name, spec)
+            for name, spec in attributes.items()
+            if name in study.participants.columns
+        }
+        frames[study.id] = protect_cohort(cohort(study, own), min_cell)
+    return frames
 
 
 def quote_descriptors(study: Study, settings: Settings) -> list[str]:

@@ -77,12 +77,12 @@ def render_comparison(
     Raises:
         InputError: a study or the crosswalk fails validation (nothing is written).
     """
+    from toolkit.analysis import load
     from toolkit.compare import compare
     from toolkit.io.crosswalk import read_crosswalk
-    from toolkit.io.study import load_study
     from toolkit.report.comparison import build_comparison_report
 
-    studies = [load_study(Path(p)) for p in study_paths]
+    studies = [load(Path(p))[0] for p in study_paths]
     walk = read_crosswalk(crosswalk) if crosswalk is not None else None
     comparison = compare(
         studies,
@@ -114,12 +114,12 @@ def render_demo(
     Yields:
         (name, what was written) per report, as each finishes.
     """
-    from toolkit.manifest import read_manifest
+    from toolkit.analysis import load
     from toolkit.progress import progress
     from toolkit.resources import examples_dir
 
     studies = demo_studies()
-    ids = [read_manifest(path / "study.yml").study.id for path in studies]
+    ids = [load(path)[0].id for path in studies]
     crosswalk = examples_dir() / "crosswalk.csv"
     chosen = parse_formats(formats) if formats is not None else FORMATS
     needs_browser = any(f in chosen for f in ("pdf", "docx"))

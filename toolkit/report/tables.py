@@ -9,11 +9,11 @@ p-values with three decimals (``<0.001`` below that). Suppressed cells (``min_ce
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 
-from toolkit.model import AttributeSpec
 from toolkit.report.spec import Table
 
 SUPPRESSED = "suppressed"
@@ -95,218 +95,78 @@ METHOD_NAMES = {
 # --- cohort table ------------------------------------------------------------------------
 
 
-def _count_cell(count: int, total: int, min_cell: int, hidden: bool) -> str:
-    if hidden:
+def _count_cell(row: dict[str, Any]) -> str:
+    if row["count"] is None:
         return SUPPRESSED
-    return f"{count} ({pct(count / total if total else None)})" if total else str(count)
+    return str(row["count"]) if row["share"] is None else f"{row['count']} ({pct(row['share'])})"
 
 
-def hidden_sizes(total: int, sizes: Sequence[int], min_cell: int) -> list[bool]:
-    """Which subgroup sizes to hide: the rule of :func:`toolkit.privacy.suppress`.
-
-    A subgroup of 1..k−1 participants is hidden; since the subgroups add up to ``total``,
-    complements are hidden with it (never exactly one hidden, hidden ones never adding up to
-    a small number), so the prevalence table and the participants table hide the same
-    subgroups. A small ``total`` hides every subgroup.
-    """
-    from toolkit import privacy
-
-    if min_cell <= 1:
-        return [False] * len(sizes)
-    if privacy.is_small(total, min_cell):
-        return [True] * len(sizes)
-    values = [total, *sizes]
-    hidden = {j + 1 for j, size in enumerate(sizes) if privacy.is_small(size, min_cell)}
-    if hidden:
-        equation = privacy.Equation(total=0, parts=list(range(1, len(values))))
-        privacy.protect_equations([equation], hidden, values, min_cell=min_cell)
-    return [j + 1 in hidden for j in range(len(sizes))]
-
-
-def protect_table(
-    counts: Sequence[Sequence[int]],
-    sizes: Sequence[int],
-    *,
-    min_cell: int,
-    partition: bool,
-    unshown: Sequence[int] = (),
-) -> tuple[list[list[bool]], list[bool]]:
-    """Small-cell suppression of a two-way table of participant counts, with complements.
-
-    Args:
-        counts: ``counts[level][group]``; the levels of each group add up to its size.
-        sizes: participants per group; ``sizes[0]`` is the overall group.
-        min_cell: k.
-        partition: the groups after the first partition the first (strata of one
-            attribute), so each level's count in the first group is the sum of the others.
-        unshown: levels the table never shows (treated as hidden from the start).
-
-    Returns:
-        ``(hidden[level][group], hidden size per group)``: no shown count is 1..k−1, and no
-        hidden count can be computed exactly from the shown ones and the sums (the same
-        guarantee as :func:`toolkit.privacy.suppress`).
-    """
-    from toolkit import privacy
-
-    groups, levels = len(sizes), len(counts)
-    if min_cell <= 1:
-        return [[False] * groups for _ in range(levels)], [False] * groups
-    if partition and groups > 1:
-        strata = hidden_sizes(sizes[0], sizes[1:], min_cell)
-        size_hidden = [privacy.is_small(sizes[0], min_cell), *strata]
-        if size_hidden[0]:
-            size_hidden = [True] * groups
-    else:
-        size_hidden = [privacy.is_small(n, min_cell) for n in sizes]
-
-    def cell(level: int, group: int) -> int:
-        return groups + level * groups + group
-
-    values = [
-        *(n if size_hidden[g] else n + 10**9 for g, n in enumerate(sizes)),  # sizes: last picks
-        *(int(counts[lv][g]) for lv in range(levels) for g in range(groups)),
+def _summary_cells(row: dict[str, Any]) -> list[str]:
+    """mean (SD), median, range and missing of one numeric attribute in one group."""
+    missing = SUPPRESSED if row["missing"] is None else str(row["missing"])
+    if row["suppressed"] or row["mean"] is None:
+        hidden = SUPPRESSED if row["suppressed"] else DASH
+        return [hidden, hidden, hidden, missing]
+    return [
+        f"{number(row['mean'])} ({number(row['sd'])})",
+        number(row["median"]),
+        f"{number(row['min'], digits=0)}–{number(row['max'], digits=0)}"
+        if row["min"] is not None and row["max"] is not None
+        else DASH,
+        missing,
     ]
-    hidden = {g for g in range(groups) if size_hidden[g]}
-    for lv in range(levels):
-        for g in range(groups):
-            if size_hidden[g] or lv in unshown or privacy.is_small(int(counts[lv][g]), min_cell):
-                hidden.add(cell(lv, g))
-    equations = [
-        privacy.Equation(total=g, parts=[cell(lv, g) for lv in range(levels)])
-        for g in range(groups)
-        if levels
-    ]
-    if partition and groups > 1:
-        equations += [
-            privacy.Equation(total=cell(lv, 0), parts=[cell(lv, g) for g in range(1, groups)])
-            for lv in range(levels)
-        ]
-        equations.append(privacy.Equation(total=0, parts=list(range(1, groups))))
-    # A shown size is never summed with hidden cells (rule 2 sums hidden parts only), so its
-    # inflated value above only makes it the last cell picked as a complement.
-    privacy.protect_equations(equations, hidden, values, min_cell=min_cell)
-    return (
-        [[cell(lv, g) in hidden for g in range(groups)] for lv in range(levels)],
-        [g in hidden for g in range(groups)],
-    )
 
 
-def cohort_table(
-    participants: pl.DataFrame,
-    attributes: Mapping[str, AttributeSpec],
-    *,
-    groups: Sequence[tuple[str, pl.DataFrame]],
-    min_cell: int,
-    caption: str,
-    name: str,
-    partition: bool = True,
-) -> Table:
+def cohort_table(frame: pl.DataFrame, *, min_cell: int, caption: str, name: str) -> Table:
     """Participants' characteristics: counts (%) per level, mean (SD), median, range.
 
     Args:
-        participants: the participants frame (canonical).
-        attributes: the attributes to describe, in order.
-        groups: (column header, participants of that group): the overall column first.
-        min_cell: small-cell threshold k. With k ≥ 2: counts 1..k−1 print as suppressed,
-            with complements across the levels of a group and across the groups
-            (:func:`protect_table`); a subgroup of 1..k−1 participants is hidden whole, its
-            size included; numeric summaries of fewer than k recorded values are hidden; and
-            the range (minimum and maximum, each the exact value of one participant) is left
-            out.
+        frame: one table of protected participants' characteristics (the frame of
+            :func:`toolkit.stats.cohort.describe` for one ``by``, through
+            :func:`toolkit.analysis.gate.protect_cohort`): a null is a hidden value.
+        min_cell: the small-cell threshold the frame was protected with; above 1, the range
+            row is left out (a minimum or maximum is one participant's exact value) and the
+            caption says so.
         caption, name: of the table.
-        partition: the groups after the first are subgroups that together make up the first
-            (strata of one attribute, "missing" included).
     """
-    sizes = [frame.height for _header, frame in groups]
-    _, size_hidden = protect_table([], sizes, min_cell=min_cell, partition=partition)
+    groups = frame.select("group", "group_size").unique(subset="group", maintain_order=True)
     columns = [
         "Characteristic",
         *(
-            f"{header} (n {SUPPRESSED})" if hidden else f"{header} (n={frame.height})"
-            for (header, frame), hidden in zip(groups, size_hidden, strict=True)
+            f"{header} (n {SUPPRESSED})" if size is None else f"{header} (n={size})"
+            for header, size in groups.rows()
         ),
     ]
+    width = groups.height
     rows: list[tuple[str, ...]] = []
     indent: list[int] = []
-    for attr, spec in attributes.items():
-        if attr not in participants.columns:
-            continue
-        rows.append((heading(spec.display), *("" for _ in groups)))
+    numeric = False
+    for part in frame.partition_by("attribute", maintain_order=True):
+        first = part.row(0, named=True)
+        rows.append((heading(first["display"]), *("" for _ in range(width))))
         indent.append(0)
-        if spec.type == "categorical":
-            levels = list(
-                spec.levels or sorted({v for v in participants[attr].to_list() if v is not None})
-            )
-            has_missing = participants[attr].null_count() > 0
-            labels = [*levels, *(["missing"] if has_missing else [])]
-            table_counts: list[list[int]] = []
-            for level in labels:
-                table_counts.append(
-                    [
-                        (
-                            frame[attr].null_count()
-                            if level == "missing" and has_missing
-                            else int((frame[attr] == level).sum())
-                        )
-                        for _header, frame in groups
-                    ]
-                )
-            hidden, _ = protect_table(table_counts, sizes, min_cell=min_cell, partition=partition)
-            for i, label in enumerate(labels):
-                rows.append(
-                    (
-                        label,
-                        *(
-                            _count_cell(table_counts[i][g], sizes[g], min_cell, hidden[i][g])
-                            for g in range(len(groups))
-                        ),
-                    )
-                )
+        cells = part.to_dicts()
+        if first["type"] == "categorical":
+            for start in range(0, len(cells), width):
+                level = cells[start : start + width]
+                rows.append((level[0]["level"], *(_count_cell(r) for r in level)))
                 indent.append(1)
+            continue
+        numeric = True
+        stats = [_summary_cells(r) for r in cells]
+        labels = ["mean (SD)", "median"]
+        if min_cell <= 1:
+            labels.append("range")
         else:
-            recorded = [frame[attr].drop_nulls().len() for _header, frame in groups]
-            missing_counts = [frame[attr].null_count() for _header, frame in groups]
-            # The number of recorded values is not shown, only the missing ones.
-            hidden, _ = protect_table(
-                [recorded, missing_counts],
-                sizes,
-                min_cell=min_cell,
-                partition=partition,
-                unshown=[0],
-            )
-            stats: list[list[str]] = []
-            for g, (_header, frame) in enumerate(groups):
-                series = frame[attr].cast(pl.Float64).drop_nulls()
-                missing = SUPPRESSED if hidden[1][g] else str(missing_counts[g])
-                too_few = size_hidden[g] or (min_cell > 1 and series.len() < min_cell)
-                if series.len() == 0 or too_few:
-                    hidden_text = SUPPRESSED if series.len() else DASH
-                    stats.append([hidden_text, hidden_text, hidden_text, missing])
-                    continue
-                sd = series.std() if series.len() > 1 else None
-                mean = series.mean()
-                median = series.median()
-                stats.append(
-                    [
-                        f"{number(float(mean))} ({number(None if sd is None else float(sd))})",  # type: ignore[arg-type]
-                        number(float(median)),  # type: ignore[arg-type]
-                        f"{number(float(series.min()), digits=0)}–{number(float(series.max()), digits=0)}",  # type: ignore[arg-type]
-                        missing,
-                    ]
-                )
-            labels = ["mean (SD)", "median"]
-            if min_cell <= 1:
-                labels.append("range")
-            else:
-                stats = [[s[0], s[1], s[3]] for s in stats]
-            if any(missing_counts):
-                labels.append("missing")
-            else:
-                stats = [s[: len(labels)] for s in stats]
-            for i, label in enumerate(labels):
-                rows.append((label, *(col[i] for col in stats)))
-                indent.append(1)
-    if min_cell > 1 and any(spec.type != "categorical" for spec in attributes.values()):
+            stats = [[s[0], s[1], s[3]] for s in stats]
+        if first["has_missing"]:
+            labels.append("missing")
+        else:
+            stats = [s[: len(labels)] for s in stats]
+        for i, label in enumerate(labels):
+            rows.append((label, *(col[i] for col in stats)))
+            indent.append(1)
+    if min_cell > 1 and numeric:
         caption = (
             f"{caption} Ranges are not shown: a minimum or maximum is one participant's exact "
             f"value (small-cell suppression, min_cell = {min_cell})."
@@ -316,7 +176,7 @@ def cohort_table(
         caption=caption,
         columns=tuple(columns),
         rows=tuple(rows),
-        align=("l", *("r" for _ in groups)),
+        align=("l", *("r" for _ in range(width))),
         indent=tuple(indent),
     )
 

@@ -1,0 +1,246 @@
+"""The figures and words of the comparison report: heatmap, forest plots, findings, methods
+and provenance.
+
+Settings (interval levels and methods, pooling, matching, ``min_cell``) are read from
+``comparison.settings``, the settings the comparison was computed with; study facts from the
+:class:`~toolkit.model.Study` properties.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from toolkit import __version__
+from toolkit.compare import Comparison
+from toolkit.model import Study
+from toolkit.report import figures, tables
+from toolkit.report.comparison_tables import hidden_text
+from toolkit.report.spec import Block, FigureBlock, Note, Table
+
+
+def heatmap(comparison: Comparison, names: dict[str, str]) -> FigureBlock:
+    """Theme prevalence in each cohort as a heatmap."""
+    frame = comparison.prevalence.filter(pl.col("cohort") != "pooled")
+    themes = frame.select("theme_id", "label").unique(subset=["theme_id"], maintain_order=True)
+    lookup = {(r["theme_id"], r["cohort"]): r for r in frame.iter_rows(named=True)}
+    values: list[list[float | None]] = []
+    text: list[list[str]] = []
+    for theme_id, _label in themes.iter_rows():
+        row_values: list[float | None] = []
+        row_text: list[str] = []
+        for cohort in comparison.cohorts:
+            row = lookup.get((theme_id, cohort))
+            if row is None or not row["mapped"]:
+                row_values.append(None)
+                row_text.append("not in codebook")
+            elif row["participants"] is None:
+                row_values.append(None)
+                row_text.append(hidden_text(comparison.settings.min_cell))
+            else:
+                row_values.append(row["prevalence"])
+                row_text.append(f"{row['participants']}/{row['denominator']}")
+        values.append(row_values)
+        text.append(row_text)
+    fig = figures.comparison_heatmap(
+        themes["label"].to_list(), [names[c] for c in comparison.cohorts], values, text
+    )
+    return FigureBlock(
+        "heatmap",
+        fig,
+        "Theme prevalence in each cohort: colour shows participants (%), the cell text x/n. "
+        '"not in codebook": that cohort\'s codebook has no code for the theme, so it is not '
+        'compared; "suppressed": fewer than '
+        f"{comparison.settings.min_cell} participants voiced the theme (small-cell suppression).",
+        width=760,
+        height=fig.layout.height or 600,
+    )
+
+
+def _domain_groups(themes: pl.DataFrame, *, chunk: int = 12) -> list[tuple[str, list[str]]]:
+    """Themes (``label``, ``depth`` in display order) grouped under their top-level theme.
+
+    A flat list (every theme at depth 0) is cut into chunks of ``chunk`` themes instead, so
+    no figure gets too tall to read in print.
+    """
+    rows = themes.select("label", "depth").to_dicts()
+    if all((r["depth"] or 0) == 0 for r in rows):
+        labels = [r["label"] for r in rows]
+        return [("", labels[i : i + chunk]) for i in range(0, len(labels), chunk)]
+    groups: list[tuple[str, list[str]]] = []
+    for row in rows:
+        if (row["depth"] or 0) == 0 or not groups:
+            groups.append((row["label"], []))
+        groups[-1][1].append(row["label"])
+    return groups
+
+
+def forest(comparison: Comparison, names: dict[str, str]) -> list[FigureBlock]:
+    """One forest plot per domain (top-level theme), so every label stays legible in print."""
+    level = comparison.settings.level
+    frame = comparison.prevalence.filter(pl.col("comparable") & pl.col("mapped"))
+    frame = frame.with_columns(
+        pl.col("cohort").replace_strict({**names, "pooled": "pooled"}, default=pl.col("cohort"))
+    ).select("theme_id", "label", "depth", "cohort", "prevalence", "ci_lower", "ci_upper")
+    themes = frame.unique(subset=["theme_id"], maintain_order=True)
+    blocks: list[FigureBlock] = []
+    groups = _domain_groups(themes)
+    for number, (domain, labels) in enumerate(groups, start=1):
+        part = frame.filter(pl.col("label").is_in(labels))
+        fig = figures.forest_plot(part)
+        which = (
+            f"{domain}: "
+            if domain
+            else (f"part {number} of {len(groups)}: " if len(groups) > 1 else "")
+        )
+        blocks.append(
+            FigureBlock(
+                f"forest-{number}",
+                fig,
+                f"Forest plot, {which}each cohort's prevalence (participants (%)) with its "
+                f"{100 * level:g}% CI and the random-effects pooled estimate (black diamond), "
+                "for the themes every cohort's codebook has.",
+                height=fig.layout.height or 400,
+            )
+        )
+    return blocks
+
+
+def pooling_name(method: str) -> str:
+    """``REML`` or ``DerSimonian–Laird``."""
+    return {"reml": "REML", "dl": "DerSimonian–Laird"}.get(method, method)
+
+
+def comparison_findings(comparison: Comparison, names: dict[str, str]) -> list[str]:
+    """Sentences to paste: the largest differences between cohorts and the most heterogeneous
+    pooled themes, each with x/n and the interval."""
+    level = comparison.settings.level
+    found: list[str] = []
+    diffs = comparison.differences.filter(pl.col("difference").is_not_null())
+    if diffs.height:
+        biggest = (
+            diffs.with_columns(pl.col("difference").abs().alias("_abs"))
+            .sort("_abs", descending=True, maintain_order=True)
+            .head(3)
+        )
+        for r in biggest.iter_rows(named=True):
+            first = names.get(r["cohort"], r["cohort"])
+            second = names.get(r["reference"], r["reference"])
+            found.append(
+                f"{r['label']}: voiced by {r['participants_cohort']}/{r['denominator_cohort']} "
+                f"({tables.pct(r['prevalence_cohort'])}) in {first} against "
+                f"{r['participants_reference']}/{r['denominator_reference']} "
+                f"({tables.pct(r['prevalence_reference'])}) in {second}, a difference of "
+                f"{tables.points(r['difference'])} percentage points ({100 * level:g}% CI "
+                f"{tables.points_ci(r['ci_lower'], r['ci_upper'])})."
+            )
+    pooled = comparison.prevalence.filter(
+        (pl.col("cohort") == "pooled") & pl.col("i2").is_not_null() & (pl.col("i2") >= 0.5)
+    ).sort("i2", descending=True, maintain_order=True)
+    if pooled.height:
+        listed = ", ".join(
+            f"{r['label']} (I² {tables.pct(r['i2'], digits=0)})"
+            for r in pooled.head(4).iter_rows(named=True)
+        )
+        found.append(
+            f"The cohorts disagree most (I² of 50% or more) on {listed}: for these themes the "
+            "pooled estimate averages over real differences and is best not quoted alone."
+        )
+    if not found:
+        found.append("No difference between cohorts could be estimated.")
+    return found
+
+
+def suppression_text(min_cell: int) -> str:
+    """The methods paragraph on small-cell suppression."""
+    if min_cell <= 1:
+        return (
+            "No small-cell suppression was applied (min_cell = 0, chosen with --min-cell 0): every "
+            "count is shown, however small."
+        )
+    return (
+        f"Small-cell suppression: counts of 1 to {min_cell - 1} participants are suppressed "
+        f"(min_cell = {min_cell}; comparisons default to 5 whatever each study's own setting, "
+        "and --min-cell changes it), together with everything from which such a count could "
+        "be worked out: the pooled estimate, I² and total of a theme with a suppressed cohort "
+        "count, differences involving it, and segment counts that would add up to it."
+    )
+
+
+def intervals_text(comparison: Comparison, names: dict[str, str]) -> str:
+    """The methods paragraph naming the interval methods and levels of the comparison."""
+    settings = comparison.settings
+    shared = settings.ci_method is not None and settings.ci_level is not None
+    if shared:
+        method = tables.METHOD_NAMES.get(settings.cohorts[0].ci_method, settings.ci_method)
+        own = f"{method} intervals at the {100 * settings.cohorts[0].ci_level:g}% level"
+    else:
+        own = "; ".join(
+            f"{names.get(c.cohort, c.cohort)}: "
+            f"{tables.METHOD_NAMES.get(c.ci_method, c.ci_method)} at the {100 * c.ci_level:g}% level"
+            for c in settings.cohorts
+        )
+    difference = tables.METHOD_NAMES.get(settings.difference_method, settings.difference_method)
+    return (
+        f"Each cohort's prevalence has {own}" + ("" if shared else " (each study's own)") + ". "
+        f"The pooled estimates and the differences between cohorts are at the "
+        f"{100 * settings.level:g}% level, the differences with {difference} intervals."
+    )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def provenance_blocks(
+    studies: Sequence[Study],
+    comparison: Comparison,
+    names: dict[str, str],
+    *,
+    crosswalk: Path | None,
+    rendered_at: dt.datetime,
+) -> list[Block]:
+    """Each study's inputs with their checksums, the settings of the comparison, warnings."""
+    settings = comparison.settings
+    blocks: list[Block] = []
+    for study in studies:
+        blocks.append(
+            Table(
+                name=f"inputs_{study.id}",
+                caption=f"Inputs of {study.id} ({names[study.id]}) and their SHA-256 checksums.",
+                columns=("Input", "SHA-256"),
+                rows=tuple((f"{i.role}: {i.display}", i.sha256) for i in study.inputs)
+                or (("(none recorded)", ""),),
+                align=("l", "l"),
+            )
+        )
+    rows = [
+        ("Cohorts", ", ".join(comparison.cohorts)),
+        ("Matching", settings.matching),
+        ("Pooling", pooling_name(settings.pooling)),
+        ("Confidence level", f"{settings.level:g}"),
+        (
+            "Cohort intervals",
+            "; ".join(f"{c.cohort}: {c.ci_method}, level {c.ci_level:g}" for c in settings.cohorts),
+        ),
+        ("Difference intervals", settings.difference_method),
+        ("Minimum cell size", str(settings.min_cell)),
+        ("raremix version", __version__),
+        ("Rendered at", rendered_at.isoformat(timespec="seconds")),
+    ]
+    if crosswalk is not None:
+        rows.insert(2, ("Crosswalk", f"{crosswalk.name} (SHA-256 {_sha256(crosswalk)})"))
+    blocks.append(
+        tables.key_value_table(
+            rows,
+            name="settings",
+            caption="Settings of this comparison.",
+            header=("Setting", "Value"),
+        )
+    )
+    blocks += [Note(w) for s in studies for w in s.warnings]
+    return blocks

@@ -1,0 +1,197 @@
+"""The sections of results: prevalence, subgroup differences, co-occurrence, saturation and
+coder agreement, each laid out from a protected :class:`~toolkit.analysis.Results` (tables,
+figures and their captions, which name the settings the numbers were computed with).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from toolkit.analysis import Results
+from toolkit.model import Study
+from toolkit.report import figures, tables
+from toolkit.report.sentences import analysis_notes, ci_text, overall, themes
+from toolkit.report.spec import Block, FigureBlock, Note, Paragraph, Section
+
+
+def _domain_of(study: Study, code_ids: Sequence[str], depth: int) -> list[str]:
+    from toolkit.stats.hierarchy import closure, tree_order
+
+    if depth == 0:
+        return ["Themes"] * len(code_ids)
+    order = tree_order(study.codebook).select("code_id", "label", "depth")
+    pairs = closure(study.codebook).join(
+        order.rename({"code_id": "ancestor_id", "label": "domain", "depth": "d"}), on="ancestor_id"
+    )
+    roots = dict(pairs.filter(pl.col("d") == 0).select("code_id", "domain").iter_rows())
+    return [roots.get(c, "Other") for c in code_ids]
+
+
+def prevalence_section(study: Study, results: Results) -> Section:
+    """The codebook tree with x/n, % and interval, and the dot plot of the themes."""
+    settings = results.settings
+    whole = overall(results.need("prevalence"))
+    max_depth = settings.theme_depth
+    shown = whole if max_depth is None else whole.filter(pl.col("depth") <= max_depth)
+    method = tables.METHOD_NAMES.get(settings.ci_method, settings.ci_method)
+    table = tables.prevalence_table(
+        shown,
+        level=settings.ci_level,
+        caption=(
+            f"Theme prevalence: participants who voiced each node of the codebook or any node below it "
+            f"(x/n), with {ci_text(results)}s ({method}) and the number of coded segments."
+        ),
+    )
+    rows = themes(results)
+    frame = rows.with_columns(
+        pl.Series("domain", _domain_of(study, rows["code_id"].to_list(), results.depth))
+    )
+    fig = figures.prevalence_dots(frame, ci_label=f"{ci_text(results)} ({method})")
+    suppressed = rows.filter(pl.col("participants").is_null()).height
+    caption = (
+        f"Prevalence of each theme among the {study.n_participants} participants, with its "
+        f"{ci_text(results)} ({method}), grouped by domain."
+    )
+    if suppressed:
+        caption += f" {suppressed} suppressed theme(s) are not drawn."
+    blocks: list[Block] = [
+        table,
+        FigureBlock("prevalence", fig, caption, height=fig.layout.height or 460),
+    ]
+    return Section("prevalence", "Theme prevalence", tuple(blocks))
+
+
+def differences_section(study: Study, results: Results) -> Section | None:
+    """Subgroup differences: table and forest plot (None when there are none)."""
+    if results.differences is None or results.differences.height == 0:
+        return None
+    settings = results.settings
+    frame = results.differences.filter(pl.col("depth") <= results.depth)
+    method = tables.METHOD_NAMES.get(settings.difference_method, settings.difference_method)
+    table = tables.differences_table(
+        frame,
+        level=settings.ci_level,
+        caption=(
+            f"Differences in prevalence between subgroups (group minus reference, percentage points), "
+            f"{ci_text(results)} ({method}), Fisher's exact p and Benjamini–Hochberg adjusted p."
+        ),
+    )
+    fig_frame = frame.filter(pl.col("depth") == results.depth).with_columns(
+        (pl.col("level") + " − " + pl.col("reference")).alias("comparison")
+    )
+    fig = figures.differences_forest(fig_frame)
+    smallest = int(
+        min(
+            [
+                v
+                for v in [
+                    *frame["denominator_level"].to_list(),
+                    *frame["denominator_reference"].to_list(),
+                ]
+                if v is not None
+            ]
+            or [0]
+        )
+    )
+    caution = (
+        f"Small samples: the smallest group has {smallest} participants. With groups this small "
+        "the intervals are wide, a difference that is not significant is not evidence of no "
+        "difference, and adjusted p-values are for screening, not confirmation."
+    )
+    return Section(
+        "differences",
+        "Subgroup differences",
+        (
+            Note(caution),
+            table,
+            FigureBlock(
+                "differences",
+                fig,
+                f"Difference in theme prevalence between subgroups with its {ci_text(results)} ({method}); "
+                "the dotted line marks no difference.",
+                height=fig.layout.height or 460,
+            ),
+        ),
+    )
+
+
+def cooccurrence_section(study: Study, results: Results) -> Section | None:
+    """The heatmap of participants voicing both themes (None below two themes)."""
+    cooc = results.need("cooccurrence")
+    labels = list(dict.fromkeys(cooc["label_a"].to_list()))
+    if len(labels) < 2:
+        return None
+    codes = list(dict.fromkeys(cooc["code_a"].to_list()))
+    lookup = {
+        (a, b): v for a, b, v in cooc.select("code_a", "code_b", "participants_both").iter_rows()
+    }
+    matrix = [[lookup.get((a, b)) for b in codes] for a in codes]
+    fig = figures.cooccurrence_heatmap(labels, matrix, denominator=study.n_participants)
+    return Section(
+        "cooccurrence",
+        "Co-occurrence of themes",
+        (
+            FigureBlock(
+                "cooccurrence",
+                fig,
+                "Participants who voiced both themes (row and column); the diagonal is each "
+                "theme's own count. Darker cells: fewer participants.",
+                width=820,
+                height=fig.layout.height or 600,
+            ),
+        ),
+    )
+
+
+def saturation_section(study: Study, results: Results) -> Section:
+    """The saturation statement, method and curve, or why it was not assessed."""
+    sat = results.saturation
+    if sat is None:
+        return Section(
+            "saturation",
+            "Saturation",
+            tuple(Note(n) for n in analysis_notes(results))
+            or (Note("Saturation was not assessed."),),
+        )
+    curve = sat.curve.select("interview", "new_themes", "cumulative_themes")
+    fig = figures.saturation_curve(curve, total_themes=sat.themes_total)
+    order = (
+        f"Interviews are ordered by {study.attribute(sat.order_by).display.lower()}."
+        if sat.order_by
+        else "Interviews are in the order of the participants table."
+    )
+    return Section(
+        "saturation",
+        "Saturation",
+        (
+            Paragraph(tables.heading(sat.statement)),
+            Note(
+                f"Method: Guest, Namey and Chen (2020), base size {sat.base}, run length {sat.run}, "
+                f"new-information threshold {100 * sat.threshold:g}%. {order}"
+            ),
+            FigureBlock(
+                "saturation",
+                fig,
+                "New themes in each interview (bars) and the share of all themes found so far (line).",
+                height=fig.layout.height or 380,
+            ),
+        ),
+    )
+
+
+def agreement_section(results: Results) -> Section | None:
+    """Coder agreement per theme (None with a single coder)."""
+    if results.agreement is None:
+        return None
+    frame = results.agreement.filter(pl.col("depth") <= results.depth)
+    coders = int(results.agreement["coders"][0]) if results.agreement.height else 0
+    table = tables.agreement_table(
+        frame,
+        caption=(
+            f"Agreement between {coders} coders on whether each participant voiced each theme "
+            "(participants coded by at least two coders)."
+        ),
+    )
+    return Section("agreement", "Coder agreement", (table,))
