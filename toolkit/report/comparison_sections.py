@@ -174,21 +174,20 @@ def suppression_text(min_cell: int) -> str:
 def intervals_text(comparison: Comparison, names: dict[str, str]) -> str:
     """The methods paragraph naming the interval methods and levels of the comparison."""
     settings = comparison.settings
-    shared = settings.ci_method is not None and settings.ci_level is not None
-    if shared:
-        method = tables.METHOD_NAMES.get(settings.cohorts[0].ci_method, settings.ci_method)
-        own = f"{method} intervals at the {100 * settings.cohorts[0].ci_level:g}% level"
+    if settings.ci_method is not None and settings.ci_level is not None:
+        method = tables.METHOD_NAMES.get(settings.ci_method, settings.ci_method)
+        own = f"has {method} intervals at the {100 * settings.ci_level:g}% level"
     else:
-        own = "; ".join(
-            f"{names.get(c.cohort, c.cohort)}: "
-            f"{tables.METHOD_NAMES.get(c.ci_method, c.ci_method)} at the {100 * c.ci_level:g}% level"
+        own = "has its study's own interval: " + ", ".join(
+            f"{tables.METHOD_NAMES.get(c.ci_method, c.ci_method)} at the {100 * c.ci_level:g}% "
+            f"level in {names.get(c.cohort, c.cohort)}"
             for c in settings.cohorts
         )
     difference = tables.METHOD_NAMES.get(settings.difference_method, settings.difference_method)
     return (
-        f"Each cohort's prevalence has {own}" + ("" if shared else " (each study's own)") + ". "
-        f"The pooled estimates and the differences between cohorts are at the "
-        f"{100 * settings.level:g}% level, the differences with {difference} intervals."
+        f"Each cohort's prevalence {own}. The pooled estimates and the differences between "
+        f"cohorts are at the {100 * settings.level:g}% level, the differences with {difference} "
+        "intervals."
     )
 
 
