@@ -78,7 +78,7 @@ def prevalence(
         raremix prevalence examples/calciphylaxis --by disease_status --by sex -o prevalence.csv
     """
     from toolkit.cli.emit import emit_results, load_in_background
-    from toolkit.cli.views import prevalence_view
+    from toolkit.cli.views import prevalence_view  # polars-free until a table is drawn
     from toolkit.progress import progress
 
     # Only the columns prevalence counts with: quotes are not read (validate reads all).

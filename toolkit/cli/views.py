@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
 if TYPE_CHECKING:
     from toolkit.analysis import Results
 
@@ -82,6 +80,8 @@ def differences_view(frame: Any, title: str) -> list[Any]:
 
 
 def cooccurrence_view(frame: Any, title: str, unit: str) -> list[Any]:
+    import polars as pl
+
     upper = frame.filter(pl.col("code_a") < pl.col("code_b"))
     if unit == "participant":
         upper = upper.sort("participants_both", "jaccard", descending=True, nulls_last=True)
@@ -176,6 +176,7 @@ def agreement_view(frame: Any, title: str) -> list[Any]:
 
 def prevalence_view(results: Results) -> list[Any]:
     """Prevalence as rich tables: the codebook tree indented, x/n, %, CI, segments."""
+    import polars as pl
     from rich.table import Table
     from rich.text import Text
 

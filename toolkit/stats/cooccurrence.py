@@ -214,9 +214,7 @@ def segment_cooccurrence(
             f"in {study.files.get('codings', 'the codings')}; none has all three. "
             "Use --level participant, or import positions from your QDA project"
         )
-    same_coder = (
-        pl.col("coder").fill_null("") if "coder" in positioned.columns else pl.lit("")
-    )
+    same_coder = pl.col("coder").fill_null("") if "coder" in positioned.columns else pl.lit("")
     segments = (
         positioned.with_row_index("_seg")
         .with_columns(same_coder.alias("_coder"))
