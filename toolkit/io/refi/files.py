@@ -6,7 +6,7 @@ Source texts are read only from inside the project: the archive, or a ``sources/
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from toolkit.errors import InputError, Problem
@@ -28,14 +28,31 @@ def _sources_dir_reader(folder: Path) -> Callable[[str], bytes | None]:
     return read
 
 
+def member_index(names: Iterable[str]) -> dict[str, str]:
+    """Archive member names by their lookup key (case folded, ``\\`` as ``/``), built once.
+
+    The first member with a key wins, as :meth:`SafeZip.find` (a scan per lookup) would
+    choose; one dictionary keeps reading every source of a project linear in its size.
+    """
+    index: dict[str, str] = {}
+    for name in names:
+        index.setdefault(_key(name), name)
+    return index
+
+
+def _key(name: str) -> str:
+    return name.replace("\\", "/").casefold()
+
+
 def _zip_reader(archive: SafeZip) -> Callable[[str], bytes | None]:
+    index = member_index(archive.names)
+
     def read(member: str) -> bytes | None:
-        for folder in ("sources", "Sources"):
-            name = archive.find(f"{folder}/{member}")
+        for candidate in ("sources/" + member, member):
+            name = index.get(_key(candidate))
             if name is not None:
                 return archive.read(name)
-        name = archive.find(member)
-        return archive.read(name) if name is not None else None
+        return None
 
     return read
 
