@@ -42,3 +42,15 @@ REPORT_FORMATS: tuple[str, ...] = ("html", "pdf", "docx")
 
 ENGINES: tuple[str, ...] = ("quarto", "pandoc")
 """Report rendering engines (``toolkit.report.render``)."""
+
+PARTICIPANT_UNITS: tuple[str, ...] = ("case", "source", "speaker", "user")
+"""Who a participant is in a coded project (``participant_unit`` in ``study.yml``): a case
+(REFI-QDA Cases, NVivo cases), a source (one interview per document), a speaker (focus-group
+turns tagged "P1: ..."), or a user (each coder's own account, as in a diary study)."""
+
+REPEATING_INSTANCES: tuple[str, ...] = ("refuse", "first", "last")
+"""What to do with REDCap repeating instruments (``inputs.repeating``): refuse the export,
+or keep each record's first or last instance."""
+
+MATRIX_FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet", "sav", "dta")
+"""Formats of the codes-by-cases matrix (``raremix matrix``)."""

@@ -23,7 +23,11 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CiMethod = Literal["wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald"]
 DifferenceMethod = Literal["newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo"]
 ReportFormat = Literal["html", "pdf", "docx"]
+ParticipantUnit = Literal["case", "source", "speaker", "user"]
+RepeatingInstances = Literal["refuse", "first", "last"]
 Level = Annotated[float, Field(gt=0, lt=1)]
+# A cell value as YAML reads it: `-99` is a number and `Yes` a boolean unless quoted.
+Scalar = str | int | float | bool
 
 
 class _Strict(BaseModel):
@@ -53,6 +57,21 @@ class StudyInfo(_Strict):
         return value
 
 
+class Speakers(_Strict):
+    pattern: str = r"^\s*([A-Za-z][\w.-]{0,15})\s*:"
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value, re.MULTILINE)
+        except re.error as error:
+            raise ValueError(f"not a regular expression: {error}") from None
+        if compiled.groups < 1:
+            raise ValueError("the pattern needs one group (in parentheses) around the speaker tag")
+        return value
+
+
 class Inputs(_Strict):
     participants: str | None = None
     codebook: str | None = None
@@ -64,6 +83,15 @@ class Inputs(_Strict):
     columns: dict[str, str] | None = None
     # REDCap data dictionary for a REDCap participants export.
     dictionary: str | None = None
+    # REDCap repeating instruments: refuse the export, or keep each record's first/last instance.
+    repeating: RepeatingInstances = "refuse"
+    # Who is interviewed: a table with a participant_id column, and/or attribute values.
+    roster: str | None = None
+    where: dict[str, list[Scalar]] | None = None
+    # Cell values that mean "missing" in every attribute column (na, -99, unknown, ...).
+    missing_values: list[Scalar] = Field(default_factory=list)
+    # Focus groups: how a speaker's turn starts (a regular expression with one group, the tag).
+    speakers: Speakers | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Inputs:
@@ -80,6 +108,8 @@ class Attribute(_Strict):
     levels: list[str] | None = None
     bins: list[float] | None = None
     label: str | None = None
+    # Cell values that mean "missing" in this attribute only (added to inputs.missing_values).
+    missing_values: list[Scalar] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Attribute:
@@ -130,6 +160,8 @@ class Redaction(_Strict):
 class Privacy(_Strict):
     quasi_identifiers: list[str] | None = None
     k: int = Field(default=3, ge=1, strict=True)
+    # Largest combination of quasi-identifiers the re-identification check counts (sdcMicro: 3).
+    max_combination: int = Field(default=3, ge=1, strict=True)
     redact: Redaction = Field(default_factory=Redaction)
 
 
@@ -140,10 +172,15 @@ class ReportSettings(_Strict):
     quotes_per_theme: int = Field(default=2, ge=0, strict=True)
     descriptors: list[str] | None = None
     theme_depth: int | None = Field(default=None, ge=0)
+    # The prevalence tree in the report: deepest level and most rows shown (the CSV has all).
+    table_depth: int = Field(default=4, ge=0, strict=True)
+    table_rows: int = Field(default=250, ge=1, strict=True)
 
 
 class Manifest(_Strict):
     study: StudyInfo
+    # Who a participant is; None: as the input says (cases where it has them, else sources).
+    participant_unit: ParticipantUnit | None = None
     inputs: Inputs
     attributes: dict[str, Attribute] = Field(default_factory=dict)
     analysis: Analysis = Field(default_factory=Analysis)

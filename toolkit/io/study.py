@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -16,7 +17,10 @@ from toolkit.model import (
     CODEBOOK_SCHEMA,
     CODINGS_REQUIRED,
     CODINGS_SCHEMA,
+    PARTICIPANT_ID,
+    ROW,
     InputFile,
+    Roster,
     Study,
     Tables,
     build_study,
@@ -60,6 +64,7 @@ def _input_paths(manifest: Manifest, root: Path) -> dict[str, Path]:
         "codings": manifest.inputs.codings,
         "project": manifest.inputs.project,
         "dictionary": manifest.inputs.dictionary,
+        "roster": manifest.inputs.roster,
     }
     paths = {role: root / value for role, value in named.items() if value}
     missing = [
@@ -210,6 +215,44 @@ def read_role(
     return RoleTable(frame)
 
 
+def read_roster(path: Path) -> Roster:
+    """``inputs.roster``: a table with a ``participant_id`` column (the people interviewed).
+
+    Raises:
+        InputError: no ``participant_id`` column, or an id listed twice (each located).
+    """
+    frame = read_table(path, display=path.name)
+    if PARTICIPANT_ID not in frame.columns:
+        found = ", ".join(f"'{c}'" for c in frame.columns if c != ROW) or "none"
+        raise InputError(
+            Problem(
+                path.name,
+                f"a roster needs a '{PARTICIPANT_ID}' column (the ids of the people interviewed); "
+                f"columns found: {found}",
+                line=1,
+            )
+        )
+    ids: dict[str, int] = {}
+    problems = []
+    for value, line in frame.select(PARTICIPANT_ID, ROW).iter_rows():
+        pid = (value or "").strip()
+        if not pid:
+            continue
+        if pid in ids:
+            problems.append(
+                Problem(
+                    path.name,
+                    f"participant '{pid}' is listed twice (first on line {ids[pid]}); keep one row",
+                    line=line,
+                    column=PARTICIPANT_ID,
+                )
+            )
+        ids.setdefault(pid, line)
+    if problems:
+        raise InputError(problems)
+    return Roster(path.name, ids)
+
+
 def load_study(path: Path, *, codings_columns: Sequence[str] | None = None) -> Study:
     """Load and validate a study folder.
 
@@ -246,6 +289,8 @@ def load_study(path: Path, *, codings_columns: Sequence[str] | None = None) -> S
     hashing.start()
     try:
         tables = read_tables(manifest, root, paths, codings_columns=codings_columns)
+        if "roster" in paths:
+            tables = replace(tables, roster=read_roster(paths["roster"]))
     finally:
         hashing.join()
     if len(digests) < len(files):

@@ -9,6 +9,7 @@ Modules, lower first (each imports only those above it):
 - :mod:`~toolkit.model.problems`: the collector of problems, so all are reported at once.
 - :mod:`~toolkit.model.patterns`: study.yml's redaction patterns, compiled and checked.
 - :mod:`~toolkit.model.attributes`: attribute typing, levels and bins.
+- :mod:`~toolkit.model.selection`: missing-value codes, the roster and ``inputs.where``.
 - :mod:`~toolkit.model.validation`: the checks of each raw table.
 - :mod:`~toolkit.model.build`: :func:`build_study`, from raw tables to a Study.
 """
@@ -27,6 +28,7 @@ from toolkit.model.schemas import (
     AttributeSpec,
     CodingPositions,
     InputFile,
+    Roster,
     Study,
     Tables,
 )
@@ -43,6 +45,7 @@ __all__ = [
     "AttributeSpec",
     "CodingPositions",
     "InputFile",
+    "Roster",
     "Study",
     "Tables",
     "bin_labels",

@@ -47,9 +47,14 @@ def _natural_key(value: str) -> tuple[Any, ...]:
     )
 
 
-def bin_labels(bins: tuple[float, ...]) -> list[str]:
-    """Human labels for [b0, b1), [b1, b2), ..., [b_{k-1}, b_k] (the last bin is closed)."""
-    whole = all(float(b).is_integer() for b in bins)
+def bin_labels(bins: tuple[float, ...], *, whole_values: bool = True) -> list[str]:
+    """Human labels for [b0, b1), [b1, b2), ..., [b_{k-1}, b_k] (the last bin is closed).
+
+    "18–49" says that 49 is the largest value in the bin, true only when every value is a
+    whole number (``whole_values``); otherwise the bins read "[18, 50)", so that 49.65 is
+    never shown in a bin labelled "18–49".
+    """
+    whole = whole_values and all(float(b).is_integer() for b in bins)
     labels = []
     for i, (low, high) in enumerate(itertools.pairwise(bins)):
         last = i == len(bins) - 2
@@ -126,7 +131,8 @@ def type_attributes(
                 column=name,
                 message=(
                     f"'{{value}}' is not a number, but attribute '{name}' is numeric; "
-                    "fix the value, leave it empty (missing), or declare the attribute categorical"
+                    "fix the value, leave it empty, list it under inputs.missing_values if it means "
+                    "missing, or declare the attribute categorical"
                 ),
                 kind="a non-numeric value",
             )
@@ -156,7 +162,9 @@ def type_attributes(
                     kind="a value outside the bins",
                 )
             casts.append(numbers.alias(name))
-            specs[name] = AttributeSpec(name, "numeric", bins=bins, label=label)
+            finite = numbers.filter(numbers.is_finite().fill_null(False))
+            whole = bool((finite == finite.floor()).all())
+            specs[name] = AttributeSpec(name, "numeric", bins=bins, label=label, whole=whole)
         else:
             text = series.cast(pl.String).str.strip_chars()
             text = pl.Series(name, text).replace(list(MISSING_TOKENS), [None] * len(MISSING_TOKENS))

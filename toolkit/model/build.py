@@ -23,6 +23,7 @@ from toolkit.model.schemas import (
     Study,
     Tables,
 )
+from toolkit.model.selection import apply_missing_values, codings_of_excluded, select_participants
 from toolkit.model.validation import validate_codebook, validate_codings, validate_participants
 
 
@@ -59,7 +60,16 @@ def build_study(
     warnings = list(tables.warnings)
     participants = validate_participants(tables.participants, files["participants"], out)
     specs: dict[str, AttributeSpec] = {}
+    excluded: list[str] = []
+    raw_codings = tables.codings
     if participants is not None:
+        participants, notes = apply_missing_values(participants, manifest, files["participants"])
+        warnings.extend(notes)
+        participants, excluded, notes = select_participants(
+            participants, manifest, tables.roster, files["participants"], out
+        )
+        warnings.extend(notes)
+        raw_codings = codings_of_excluded(raw_codings, excluded, files["codings"], out)
         participants, specs = type_attributes(
             participants, manifest, tables.attribute_types, files["participants"], out
         )
@@ -67,7 +77,7 @@ def build_study(
     has_codebook = tables.codebook.width > 0
     codebook = validate_codebook(tables.codebook, files["codebook"], out) if has_codebook else None
     codings, positions = validate_codings(
-        tables.codings,
+        raw_codings,
         files["codings"],
         participants,
         codebook,
@@ -123,6 +133,8 @@ def build_study(
         files=files,
         inputs=inputs,
         warnings=tuple(warnings),
+        participant_unit=manifest.participant_unit or tables.unit or "case",
+        excluded=tuple(excluded),
         positions=CodingPositions(
             codings=codings,
             participants=participants,

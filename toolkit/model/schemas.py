@@ -69,6 +69,8 @@ class AttributeSpec:
     levels: tuple[str, ...] | None = None
     bins: tuple[float, ...] | None = None
     label: str | None = None
+    #: Every value of a numeric attribute is a whole number (bins may read "18–49").
+    whole: bool = True
 
     @property
     def stratifiable(self) -> bool:
@@ -77,6 +79,14 @@ class AttributeSpec:
     @property
     def display(self) -> str:
         return self.label or self.name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Roster:
+    """The participant ids of ``inputs.roster``, with the line of each, and the file's name."""
+
+    file: str
+    ids: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,10 @@ class Study:
     inputs: tuple[InputFile, ...] = ()
     warnings: tuple[str, ...] = ()
     positions: CodingPositions | None = field(default=None, repr=False, compare=False)
+    #: Who a participant is: case, source, speaker or user (``participant_unit``).
+    participant_unit: str = "case"
+    #: Records the roster or ``inputs.where`` left out of the denominator.
+    excluded: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -196,7 +210,8 @@ class Tables:
     as REFI-QDA variables or a REDCap dictionary). ``files`` names, per role
     ("participants", "codebook", "codings"), the file that problems should point at.
     ``attribute_types`` carries types a typed source declares; ``warnings`` are non-fatal notes
-    the user should see (for example "no Cases in project.qde: each source is one participant").
+    the user should see (for example "no Cases in project.qde: each source is one participant");
+    ``unit`` says who a participant is; ``roster`` restricts the participants.
     """
 
     participants: pl.DataFrame
@@ -205,3 +220,7 @@ class Tables:
     files: Mapping[str, str] = field(default_factory=dict)
     attribute_types: Mapping[str, Literal["numeric", "categorical"]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: Who a participant is in these tables (case, source, speaker, user); None: case.
+    unit: str | None = None
+    #: ``inputs.roster`` as read, when the study names one.
+    roster: Roster | None = None

@@ -27,7 +27,7 @@ def stratum_values(participants: pl.DataFrame, spec: AttributeSpec) -> tuple[pl.
                 f"numeric attribute '{spec.name}' has no bins, so it cannot form strata; "
                 f"add attributes.{spec.name}.bins to study.yml (for example [18, 50, 65, 120])"
             )
-        levels = bin_labels(spec.bins)
+        levels = bin_labels(spec.bins, whole_values=spec.whole)
         # Bins are [b0, b1), ..., [b_{k-1}, b_k]: a value's bin is the number of inner edges
         # at or below it. Validation has already refused values outside [b0, b_k].
         values = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
