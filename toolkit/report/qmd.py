@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import textwrap
 import unicodedata
-from pathlib import Path
 from string import Template
 
-from toolkit.errors import EnvironmentProblem
 from toolkit.report.spec import (
     Banner,
     Block,
@@ -33,25 +30,11 @@ from toolkit.report.spec import (
     Section,
     Table,
 )
+from toolkit.resources import templates_dir
 
 NBSP = "\u00a0"
 _INDENT = NBSP * 3  # per hierarchy level: survives pandoc, unlike ordinary spaces
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^@!+=])")
-
-
-def templates_dir() -> Path:
-    """The ``templates/`` folder: ``$RAREMIX_TEMPLATES`` or the one beside the package."""
-    override = os.environ.get("RAREMIX_TEMPLATES")
-    candidates = [Path(override)] if override else []
-    here = Path(__file__).resolve()
-    candidates += [here.parents[2] / "templates", here.parents[1] / "templates"]
-    for candidate in candidates:
-        if (candidate / "partials").is_dir():
-            return candidate
-    raise EnvironmentProblem(
-        "cannot find raremix's templates/ folder; set RAREMIX_TEMPLATES to its path "
-        "(it is in the raremix source repository)"
-    )
 
 
 @functools.cache
