@@ -83,4 +83,6 @@ def load(
 
 def settings_for(study: Study, **overrides: Any) -> Settings:
     """The settings of a loaded study, with command-line ``overrides`` (None: the study's)."""
-    return resolve_settings(study.manifest, **overrides)
+    return resolve_settings(
+        study.manifest, **{"participant_unit": study.participant_unit, **overrides}
+    )

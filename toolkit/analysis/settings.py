@@ -45,6 +45,8 @@ class Settings:
         quotes_per_theme, descriptors, formats: what the report shows and renders.
         quasi_identifiers, k: the re-identification check (None: every stratifiable attribute).
         redaction: the quote redaction rules of ``privacy.redact``.
+        participant_unit: who a participant is (case, source, speaker, user), for the
+            report's methods and cohort table.
     """
 
     ci_method: str = "wilson"
@@ -62,6 +64,7 @@ class Settings:
     quasi_identifiers: tuple[str, ...] | None = None
     k: int = 3
     redaction: Redaction | None = field(default=None, compare=False, repr=False)
+    participant_unit: str = "case"
 
     def __post_init__(self) -> None:
         check_ci(self.ci_method, self.ci_level)
@@ -139,6 +142,7 @@ def resolve_settings(manifest: Manifest, **overrides: Any) -> Settings:
         ),
         k=privacy.k,
         redaction=privacy.redact,
+        participant_unit=manifest.participant_unit or "case",
     )
     return base.with_overrides(**_normalised(overrides, base.saturation))
 
