@@ -25,17 +25,35 @@ from toolkit.privacy import (
 # ------------------------------------------------------------------------------------------
 
 
-def test_pseudonyms_natural_order_and_width() -> None:
-    mapping = pseudonyms(["p10", "p2", "p1"])
-    assert mapping.to_dicts() == [
-        {"participant_id": "p1", "pseudonym": "P01"},
-        {"participant_id": "p2", "pseudonym": "P02"},
-        {"participant_id": "p10", "pseudonym": "P03"},
-    ]
-    big = pseudonyms([f"id-{i}" for i in range(120)])
+KEY = b"k" * 32
+
+
+def test_pseudonyms_keyed_order_and_width() -> None:
+    mapping = pseudonyms(["p10", "p2", "p1"], key=KEY)
+    assert sorted(mapping["participant_id"].to_list()) == ["p1", "p10", "p2"]
+    assert mapping["pseudonym"].to_list() == ["P01", "P02", "P03"]
+    big = pseudonyms([f"id-{i}" for i in range(120)], key=KEY)
     assert big["pseudonym"][0] == "P001" and big["pseudonym"][-1] == "P120"
-    assert big["participant_id"][-1] == "id-119"
-    assert pseudonyms([f"x{i}" for i in range(99)])["pseudonym"][-1] == "P99"
+    assert pseudonyms([f"x{i}" for i in range(99)], key=KEY)["pseudonym"][-1] == "P99"
+
+
+def test_pseudonyms_reveal_nothing_of_the_ids_order() -> None:
+    """Issue 12: in the demo the pseudonyms equalled the raw ids (P01 = P01). With a key, the
+    ids' order is not the pseudonyms' order, and another key gives another permutation."""
+    ids = [f"P{i:02d}" for i in range(1, 41)]
+    first = pseudonyms(ids, key=KEY)
+    lookup = dict(first.iter_rows())
+    assert sum(lookup[i] == i for i in ids) < 5  # not the identity
+    in_order = [lookup[i] for i in ids]
+    assert in_order != sorted(in_order)  # recruitment order is not kept
+    other = pseudonyms(ids, key=b"o" * 32)
+    assert not first.equals(other)
+    assert pseudonyms(list(reversed(ids)), key=KEY).equals(first)  # row order never matters
+
+
+def test_pseudonyms_refuse_a_short_key() -> None:
+    with pytest.raises(UsageError, match="key"):
+        pseudonyms(["a"], key=b"short")
 
 
 @given(
@@ -45,7 +63,8 @@ def test_pseudonyms_natural_order_and_width() -> None:
 def test_pseudonyms_are_a_stable_bijection(ids: list[str], seed: int) -> None:
     shuffled = ids[:]
     random.Random(seed).shuffle(shuffled)
-    first, second = pseudonyms(ids), pseudonyms(pl.DataFrame({"participant_id": shuffled}))
+    first = pseudonyms(ids, key=KEY)
+    second = pseudonyms(pl.DataFrame({"participant_id": shuffled}), key=KEY)
     assert first.equals(second)
     assert sorted(first["participant_id"].to_list()) == sorted(ids)
     assert first["pseudonym"].n_unique() == len(ids)
@@ -62,12 +81,12 @@ def test_natural_key_orders_numbers_as_numbers() -> None:
 
 def test_apply_pseudonyms_refuses_unknown_ids() -> None:
     with pytest.raises(UsageError, match="no pseudonym"):
-        apply_pseudonyms(pl.DataFrame({"participant_id": ["zz"]}), pseudonyms(["a"]))
+        apply_pseudonyms(pl.DataFrame({"participant_id": ["zz"]}), pseudonyms(["a"], key=KEY))
 
 
 def test_pseudonyms_refuse_duplicates() -> None:
     with pytest.raises(UsageError):
-        pseudonyms(["a", "a"])
+        pseudonyms(["a", "a"], key=KEY)
 
 
 # ------------------------------------------------------------------------------------------

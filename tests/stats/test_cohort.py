@@ -109,3 +109,39 @@ def test_analyse_study_carries_the_protected_cohort_and_the_reidentification_che
         "values",
         "participants",
     ]
+
+
+def _ages(values: list[float | None]) -> pl.DataFrame:
+    people = pl.DataFrame(
+        {"participant_id": [f"P{i:02d}" for i in range(len(values))], "age": values}
+    )
+    spec = {"age": AttributeSpec(name="age", type="numeric")}
+    groups = [(OVERALL, people)] + [(f"first {n}", people.head(n)) for n in (1, 2, 3, 4)]
+    return describe(people, spec, groups)
+
+
+def test_without_min_cell_one_or_two_values_get_no_spread_median_or_range() -> None:
+    """Issue 12: with min_cell 0, groups of 1 or 2 still get no SD, median or range."""
+    shown = protect_cohort(_ages([41.0, 57.0, 63.0, 70.0, 75.0, 80.0]), 0)
+    by_group = {r["group"]: r for r in shown.iter_rows(named=True)}
+    for group in ("first 1", "first 2"):
+        row = by_group[group]
+        assert row["mean"] is not None
+        assert row["sd"] is row["median"] is row["min"] is row["max"] is None
+    assert by_group["first 3"]["median"] == 57.0 and by_group["first 3"]["min"] == 41.0
+
+
+def test_with_min_cell_no_summary_of_a_small_group_and_no_spread_of_three() -> None:
+    """Issue 12: with min_cell 3 the 3 men's mean 71.0 (SD 9.5) and median 72.0 gave their
+    ages away; below min_cell nothing is shown, and three values get a mean only."""
+    shown = protect_cohort(_ages([61.0, 72.0, 80.0, 70.0, 75.0, 66.0]), 3)
+    by_group = {r["group"]: r for r in shown.iter_rows(named=True)}
+    for group in ("first 1", "first 2"):
+        row = by_group[group]
+        assert row["mean"] is row["sd"] is row["median"] is None and row["suppressed"]
+    three = by_group["first 3"]
+    assert three["mean"] is not None
+    assert three["sd"] is three["median"] is three["min"] is three["max"] is None
+    four = by_group["first 4"]
+    assert four["sd"] is not None and four["median"] is not None
+    assert shown["min"].null_count() == shown["max"].null_count() == shown.height

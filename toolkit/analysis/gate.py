@@ -25,6 +25,7 @@ import polars as pl
 from toolkit import privacy
 from toolkit.analysis.results import Results
 from toolkit.manifest import Redaction
+from toolkit.model import Study
 
 #: Counts of a subgroup-differences row, blanked (with what derives from them) when small.
 DIFFERENCE_COUNTS = (
@@ -197,19 +198,33 @@ def protect_table(
     )
 
 
-def protect_cohort(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
-    """Hide what the participants' characteristics may not show (min_cell k ≥ 2).
+#: Fewest recorded values with a spread, a median or a range shown, whatever min_cell is:
+#: with 1 or 2 values the SD, median or range give the values themselves.
+FEWEST_FOR_SPREAD = 3
+#: With min_cell above 1, fewest recorded values with SD and median shown: mean, SD and
+#: median of 3 values solve for all three (the three men's ages of issue 12).
+FEWEST_FOR_SPREAD_PROTECTED = 4
 
-    ``frame`` is :func:`toolkit.stats.cohort.describe`'s, one table per value of ``by``. In
-    each: a subgroup of 1..k−1 participants is hidden whole, its size included, with the
-    subgroups that would give it away; counts 1..k−1 are hidden with complements across the
-    levels of a group and across the groups (:func:`protect_table`); so are missing counts
-    of numeric attributes (the recorded counts are never shown); summaries of fewer than k
-    recorded values are hidden (``suppressed``); minimum and maximum, each one participant's
-    exact value, are never shown. Hidden values are null.
+
+def protect_cohort(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
+    """Hide what the participants' characteristics may not show.
+
+    ``frame`` is :func:`toolkit.stats.cohort.describe`'s, one table per value of ``by``.
+
+    Whatever ``min_cell`` is, a numeric summary of 1 or 2 recorded values shows no SD,
+    median, minimum or maximum (they would be the values themselves); only the mean stays.
+
+    With ``min_cell`` k ≥ 2, in each table: a subgroup of 1..k−1 participants is hidden
+    whole, its size included, with the subgroups that would give it away; counts 1..k−1 are
+    hidden with complements across the levels of a group and across the groups
+    (:func:`protect_table`); so are missing counts of numeric attributes (the recorded counts
+    are never shown); no mean, SD, median, minimum or maximum of fewer than k recorded values
+    (``suppressed``); SD and median need at least :data:`FEWEST_FOR_SPREAD_PROTECTED` values
+    (mean, SD and median of three values give all three away); minimum and maximum, each one
+    participant's exact value, are never shown. Hidden values are null.
     """
     if min_cell <= 1:
-        return frame
+        return _no_spread_of_few(frame)
     parts = [
         _protect_cohort_table(part, min_cell)
         for part in frame.partition_by("by", maintain_order=True, include_key=True)
@@ -217,6 +232,15 @@ def protect_cohort(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
     if not parts:
         return frame.with_columns(pl.lit(None, dtype=pl.Float64).alias(c) for c in ("min", "max"))
     return pl.concat(parts, how="vertical").select(frame.columns)
+
+
+def _no_spread_of_few(frame: pl.DataFrame) -> pl.DataFrame:
+    """SD, median and range blanked where fewer than :data:`FEWEST_FOR_SPREAD` values."""
+    few = pl.col("recorded").is_not_null() & (pl.col("recorded") < FEWEST_FOR_SPREAD)
+    return frame.with_columns(
+        pl.when(few).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("sd", "median", "min", "max")
+    )
 
 
 def _protect_cohort_table(table: pl.DataFrame, min_cell: int) -> pl.DataFrame:
@@ -250,18 +274,26 @@ def _protect_cohort_table(table: pl.DataFrame, min_cell: int) -> pl.DataFrame:
                 row["missing"] = None
             if recorded[g] and too_few:
                 row.update(mean=None, sd=None, median=None, suppressed=True)
+            elif recorded[g] < FEWEST_FOR_SPREAD_PROTECTED:
+                row.update(sd=None, median=None)
     for row in rows:
         if size_hidden[names.index(row["group"])]:
             row["group_size"] = None
     return pl.DataFrame(rows, schema=table.schema)
 
 
+def pseudonym_mapping(study: Study) -> pl.DataFrame:
+    """``participant_id, pseudonym``: the keyed permutation of the study's ids, with the study
+    secret beside its data (:func:`toolkit.io.secret.study_key`), the same in every document."""
+    from toolkit.io.secret import study_key
+
+    return privacy.pseudonyms(study.participants, key=study_key(study))
+
+
 def _pseudonymous(results: Results) -> Results:
     """Pseudonyms instead of participant ids; redacted quotes."""
     study = results.study
-    if results.quotes is None and results.saturation is None:
-        return results  # nothing here names a participant
-    mapping = privacy.pseudonyms(study.participants)
+    mapping = results.pseudonyms if results.pseudonyms is not None else pseudonym_mapping(study)
     quotes, redactions = results.quotes, results.redactions
     if quotes is not None:
         with_text = quotes.filter(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from toolkit.analysis.gate import disclose
+from toolkit.analysis.gate import disclose, pseudonym_mapping
 from toolkit.analysis.results import REIDENTIFICATION_NOT_RUN, Results
 from toolkit.analysis.settings import Settings
 from toolkit.errors import UsageError
@@ -246,6 +246,7 @@ def reidentification(study: Study, settings: Settings) -> pl.DataFrame:
         quasi_identifiers=None if quasi is None else list(quasi),
         k=settings.k,
         elements=elements,
+        mapping=pseudonym_mapping(study),
     )
 
 

@@ -54,6 +54,9 @@ def privacy(
     is 0 even when combinations are found: this is a report, not a failure. With
     --write-key FILE, also writes the mapping from raw participant ids to the pseudonyms the
     reports use (P01, P02, ...); that file identifies people: store it like the raw data.
+    The pseudonyms are a random permutation keyed by the study secret (.raremix-secret
+    beside study.yml, created on first use): keep it with the data, out of version control
+    and out of report folders; every document of the study uses the same pseudonyms.
 
     Examples:
 
@@ -99,10 +102,10 @@ def _refuse_key_in_report(key: Path) -> None:
 
 
 def _write_key(key: Path, study: Study) -> None:
+    from toolkit.analysis.gate import pseudonym_mapping
     from toolkit.output import frame_to_csv, write_bytes_atomic
-    from toolkit.privacy import pseudonyms
 
-    write_bytes_atomic(key, frame_to_csv(pseudonyms(study.participants)))
+    write_bytes_atomic(key, frame_to_csv(pseudonym_mapping(study)))
     click.echo(
         f"Wrote the pseudonym key to {key}: it identifies participants, keep it with the raw data.",
         err=True,

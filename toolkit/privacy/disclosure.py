@@ -124,6 +124,7 @@ def k_anonymity(
     quasi_identifiers: Sequence[str] | None = None,
     k: int = 3,
     elements: Sequence[tuple[str, frozenset[str]]] = (),
+    mapping: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Combinations of quasi-identifier values shared by fewer than k participants.
 
@@ -138,6 +139,7 @@ def k_anonymity(
         k: the threshold.
         elements: the report elements and the attributes each shows jointly
             (:func:`report_elements`), to say which element exposes a combination.
+        mapping: ``participant_id, pseudonym`` (None: the study's own, keyed by its secret).
 
     Returns:
         Frame ``attributes, values, participants, pseudonyms, exposed_by``: attribute names and
@@ -167,7 +169,11 @@ def k_anonymity(
     if not names or study.participants.height == 0:
         return pl.DataFrame(schema=schema)
     values = quasi_identifier_values(study, names)
-    mapping = dict(pseudonyms(study.participants).iter_rows())
+    if mapping is None:
+        from toolkit.io.secret import study_key
+
+        mapping = pseudonyms(study.participants, key=study_key(study))
+    names_of = dict(mapping.iter_rows())
     rare: set[frozenset[tuple[str, str]]] = set()
     rows: list[dict[str, Any]] = []
     for size in range(1, len(names) + 1):
@@ -188,7 +194,7 @@ def k_anonymity(
                         "values": ", ".join(str(row[a]) for a in combo),
                         "participants": len(members),
                         "pseudonyms": ", ".join(
-                            sorted((mapping[m] for m in members), key=natural_key)
+                            sorted((names_of[m] for m in members), key=natural_key)
                         ),
                         "exposed_by": "; ".join(dict.fromkeys(shown)),
                     }

@@ -1,31 +1,49 @@
-"""Pseudonyms: P01, P02, … in natural order of the participant ids, never of row order."""
+"""Pseudonyms P01, P02, …: a keyed random permutation of the participant ids.
+
+The order of the pseudonyms is the order of HMAC-SHA256(key, id): without the key (the
+study secret, :mod:`toolkit.io.secret`) it says nothing about the raw ids, their order or the
+order participants were recruited in; with the same key every run, and every document made
+from the study, gives the same mapping. Row order never matters.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 
 import polars as pl
 
 from toolkit.errors import UsageError
-from toolkit.io.audit import natural_key
+
+#: The shortest key accepted (bytes): a study secret is 64 hexadecimal characters.
+MIN_KEY_BYTES = 16
 
 
-def pseudonyms(participants: pl.DataFrame | pl.Series | Sequence[str]) -> pl.DataFrame:
-    """Pseudonyms P01, P02, … (P001 from 100 participants on) in natural order of the ids.
+def pseudonyms(
+    participants: pl.DataFrame | pl.Series | Sequence[str], *, key: bytes
+) -> pl.DataFrame:
+    """Pseudonyms P01, P02, … (P001 from 100 participants on), in a keyed random order.
 
-    The order depends only on the set of ids (natural sort: ``p2`` before ``p10``), never on
-    row order, so reruns and reordered files give the same mapping. One pseudonym per id: a
-    bijection.
+    Participant ids are ordered by HMAC-SHA256 of ``key`` and the id, and numbered in that
+    order: a bijection that depends only on the set of ids and the key, never on row order or
+    on the ids' own order. Adding a participant may renumber others (the permutation is of
+    the whole set); the mapping written by ``raremix privacy --write-key`` is the one every
+    document of the same data uses.
 
     Args:
         participants: the participants frame (its ``participant_id``), a Series or a list.
+        key: the study secret (:func:`toolkit.io.secret.study_key`).
 
     Returns:
         Frame ``participant_id, pseudonym``, in pseudonym order.
 
     Raises:
-        UsageError: an id is null or repeated (ids must be validated first).
+        UsageError: an id is null or repeated (ids must be validated first), or the key is
+            shorter than :data:`MIN_KEY_BYTES`.
     """
+    if len(key) < MIN_KEY_BYTES:
+        raise UsageError(f"a pseudonym key needs at least {MIN_KEY_BYTES} bytes")
     if isinstance(participants, pl.DataFrame):
         ids = participants["participant_id"].to_list()
     elif isinstance(participants, pl.Series):
@@ -34,7 +52,11 @@ def pseudonyms(participants: pl.DataFrame | pl.Series | Sequence[str]) -> pl.Dat
         ids = list(participants)
     if any(i is None for i in ids) or len(set(ids)) != len(ids):
         raise UsageError("participant ids must be unique and non-empty before pseudonymising")
-    ordered = sorted((str(i) for i in ids), key=natural_key)
+
+    def rank(value: str) -> tuple[bytes, str]:
+        return hmac.new(key, value.encode("utf-8"), hashlib.sha256).digest(), value
+
+    ordered = sorted((str(i) for i in ids), key=rank)
     width = max(2, len(str(len(ordered))))
     return pl.DataFrame(
         {
