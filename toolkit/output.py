@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -23,15 +24,47 @@ from toolkit.errors import UsageError
 Format = Literal["table", "csv", "json", "parquet"]  # choices.OUTPUT_FORMATS (test_house checks)
 
 
+def _special(target: Path) -> bool:
+    """True for an existing FIFO or character device (``/dev/null``, ``/dev/stdout``)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return True
+    if stat.S_ISREG(mode):
+        return False
+    kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+    raise UsageError(f"{target} is {kind}; give a file name with -o")
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
-    On any exception the temporary file is removed and ``target`` is left as it was.
+    On any exception the temporary file is removed and ``target`` is left as it was. A link
+    is followed (the file it names is replaced, the link kept). A FIFO or a character device
+    (``/dev/null``) is written directly, never renamed over; any other special file is refused.
+
+    Raises:
+        UsageError: ``target`` is a folder or a special file, or its folder cannot be written.
     """
+    from toolkit.folders import remove_stale, temporary_name, writable_error
+
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if _special(target):
+        yield target
+        return
+    if target.is_symlink():
+        target = target.resolve()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(target)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=temporary_name(target), suffix=".tmp", dir=target.parent
+        )
+    except OSError as error:
+        raise writable_error(target.parent, error) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -44,8 +77,13 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` atomically."""
+    from toolkit.folders import writable_error
+
     with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
+        try:
+            tmp.write_bytes(data)
+        except OSError as error:
+            raise writable_error(target, error) from None
 
 
 def write_text_atomic(target: Path, text: str) -> None:

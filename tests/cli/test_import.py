@@ -90,15 +90,30 @@ def test_refuses_a_non_empty_folder_unless_forced(tmp_path: Path, fixtures_dir: 
     code, _, stderr = _run("import", source, "-o", str(out))
     assert code == 1 and "is not empty" in stderr and "--force" in stderr
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    # Issue 14: --force never replaces a folder holding files raremix did not write.
+    code, _, stderr = _run("import", source, "-o", str(out), "--force")
+    assert code == 1 and "Error:" in stderr and "notes.txt" in stderr
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    (out / "notes.txt").unlink()
+    assert _run("import", source, "-o", str(out))[0] == 0
+    code, _, stderr = _run("import", source, "-o", str(out))
+    assert code == 1 and "is not empty" in stderr
     code, _, stderr = _run("import", source, "-o", str(out), "--force")
     assert code == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        ".raremix-written",
         "codebook.csv",
         "codings.csv",
         "participants.csv",
         "study.yml",
     ]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+    # An edited study.yml is the user's work now: --force keeps it.
+    with (out / "study.yml").open("a", encoding="utf-8") as handle:
+        handle.write("# my note\n")
+    code, _, stderr = _run("import", source, "-o", str(out), "--force")
+    assert code == 1 and "study.yml' was changed" in stderr
+    assert (out / "study.yml").read_text(encoding="utf-8").endswith("# my note\n")
 
 
 def test_a_hostile_file_leaves_nothing(tmp_path: Path) -> None:

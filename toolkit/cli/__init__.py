@@ -12,7 +12,11 @@ traceback; the former with a line asking for a bug report.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -36,6 +40,27 @@ COMMANDS: dict[str, str] = {
 }
 
 
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM (and SIGHUP) raise SystemExit, so staging files and folders are removed as on
+    Ctrl-C; the default action would kill raremix on the spot and leave them behind."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    wanted: list[int] = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in wanted:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                previous[signum] = signal.signal(signum, stop)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is needed."""
 
@@ -56,7 +81,8 @@ class LazyGroup(click.Group):
         from toolkit.errors import ImplementationError, ToolkitError
 
         try:
-            return super().invoke(ctx)
+            with _terminate_as_exit():
+                return super().invoke(ctx)
         except ImplementationError:
             # Our bug, not the user's input: keep the traceback and ask for a report.
             click.echo(

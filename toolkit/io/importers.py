@@ -22,8 +22,6 @@ for one role. ``write_import`` is ``raremix import``.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ import polars as pl
 import yaml
 
 from toolkit.errors import InputError, Problem, UsageError
+from toolkit.folders import check_output_folder, staged_folder
 from toolkit.io import exports, qualcoder, redcap, refi
 from toolkit.io.tables import RoleTable, read_table
 from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, ROW, Tables
@@ -357,19 +356,24 @@ def write_import(
     """Read a vendor file and write a study folder: three canonical CSVs and a study.yml.
 
     Everything is written to a temporary folder beside ``output`` and renamed into place, so a
-    failure leaves nothing behind.
+    failure leaves nothing behind. An existing ``output`` is replaced only with ``force`` and
+    only when raremix wrote it and nothing was added or changed since (:mod:`toolkit.folders`).
 
     Raises:
-        UsageError: ``output`` exists and is not empty (and ``force`` is not set), or is a file.
+        UsageError: ``output`` exists and is not empty (and ``force`` is not set), holds
+            files raremix did not write, holds the input, or is a file.
         InputError: anything wrong with the input.
     """
     output = Path(output)
+    protect = [path, *([dictionary] if dictionary is not None else [])]
     if output.exists() and not output.is_dir():
         raise UsageError(f"{output} is a file; give a folder for the imported study")
     if output.is_dir() and any(output.iterdir()) and not force:
         raise UsageError(
-            f"{output} is not empty; choose a new folder or use --force to replace its contents"
+            f"{output} is not empty; choose a new folder or use --force to replace a study "
+            "folder raremix imported earlier"
         )
+    check_output_folder(output, protect=protect)
     kind = detect(path, fmt=fmt, dictionary=dictionary)
     if kind == "qdc":
         codebook, warnings_list = refi.read_codebook(path)
@@ -399,21 +403,9 @@ def write_import(
     }
     if has_codebook:
         files["codebook.csv"] = frame_to_csv(_canonical(tables.codebook, list(CODEBOOK_SCHEMA)))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    with staged_folder(output, command="import", protect=protect) as staging:
         for name, data in files.items():
             (staging / name).write_bytes(data)
-        if output.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
-            output.replace(retired / output.name)
-            staging.replace(output)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.replace(output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return ImportSummary(
         output=output,
         kind=kind,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.report.render import (
     FORMATS,
@@ -19,6 +20,9 @@ from toolkit.report.render import (
     render_report,
     warm_browser,
 )
+
+if TYPE_CHECKING:
+    from toolkit.model import Study
 
 
 def _formats(formats: str | Sequence[str] | None, default: Sequence[str]) -> tuple[str, ...]:
@@ -52,7 +56,14 @@ def render_study(
     target = out_dir if out_dir is not None else Path("reports") / study.id
     with browser_starting(any(f in chosen for f in ("pdf", "docx"))):
         report = build_study_report(analyse_study(study, settings))
-        return render_report(report, target, formats=chosen, engine=engine)
+        return render_report(
+            report, target, formats=chosen, engine=engine, protect=inputs_of([study])
+        )
+
+
+def inputs_of(studies: Sequence[Study]) -> list[Path]:
+    """Every study folder and input file: a report folder may neither be nor hold one."""
+    return [path for study in studies for path in (study.root, *(f.path for f in study.inputs))]
 
 
 def comparison_slug(ids: Sequence[str]) -> str:
@@ -96,7 +107,10 @@ def render_comparison(
         if out_dir is not None
         else Path("reports") / comparison_slug([s.id for s in studies])
     )
-    return render_report(report, target, formats=_formats(formats, FORMATS), engine=engine)
+    protect = [*inputs_of(studies), *([crosswalk] if crosswalk is not None else [])]
+    return render_report(
+        report, target, formats=_formats(formats, FORMATS), engine=engine, protect=protect
+    )
 
 
 def demo_studies() -> list[Path]:

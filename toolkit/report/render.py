@@ -22,8 +22,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -33,17 +31,13 @@ from typing import Literal
 from toolkit.choices import ENGINES
 from toolkit.choices import REPORT_FORMATS as FORMATS
 from toolkit.errors import EnvironmentProblem, ImplementationError, UsageError
+from toolkit.folders import check_output_folder, staged_folder
 from toolkit.output import frame_to_csv
+from toolkit.report.browser import Browser
 from toolkit.report.qmd import templates_dir, write_qmd
 from toolkit.report.spec import FigureBlock, Report
 
 Engine = Literal["quarto", "pandoc"]  # choices.ENGINES (tests/test_house.py checks)
-
-CHROMIUM_HELP = (
-    "PDF and DOCX reports need Chromium to draw their figures, and none was found: "
-    "install it with `apt-get install chromium` (or run `make demo`, which installs it), "
-    "or render only HTML with --format html"
-)
 
 
 @dataclass
@@ -100,51 +94,29 @@ def _mathjax_uri() -> str:
     return (templates_dir() / "empty_mathjax.js").resolve().as_uri()
 
 
-_WARM = False
+_SESSION: Browser | None = None
 
 
 @contextlib.contextmanager
 def warm_browser() -> Iterator[None]:
-    """Keep one Chromium running for every report rendered inside the ``with`` block."""
-    global _WARM
-    import kaleido
+    """Keep one Chromium running for every report rendered inside the ``with`` block.
+
+    The browser starts in the background at once; the first figure waits for it (bounded,
+    see :mod:`toolkit.report.browser`).
+    """
+    global _SESSION
     import plotly.io as pio
 
     pio.defaults.mathjax = _mathjax_uri()
-    if _WARM:
+    if _SESSION is not None:
         yield
         return
-    kaleido.start_sync_server(mathjax=_mathjax_uri(), silence_warnings=True)
-    _WARM = True
+    _SESSION = Browser(_mathjax_uri())
     try:
         yield
     finally:
-        _WARM = False
-        kaleido.stop_sync_server(silence_warnings=True)
-
-
-_STARTING: threading.Thread | None = None
-
-
-def _start_chromium() -> None:
-    """Draw one tiny figure so that Chromium is up before the report's figures are ready."""
-    import plotly.graph_objects as go
-
-    with tempfile.TemporaryDirectory() as scratch:
-        try:
-            import kaleido
-
-            kaleido.write_fig_from_object_sync(
-                [
-                    {
-                        "fig": go.Figure().to_dict(),
-                        "path": Path(scratch) / "warm.pdf",
-                        "opts": {"format": "pdf"},
-                    }
-                ]
-            )
-        except Exception:  # export_figures reports a missing browser properly
-            return
+        session, _SESSION = _SESSION, None
+        session.close()
 
 
 @contextlib.contextmanager
@@ -154,18 +126,11 @@ def browser_starting(needed: bool) -> Iterator[None]:
     Starting the browser takes about 1.5 s; overlapping it with the statistics saves most of
     that for a single report. A no-op when ``needed`` is false or a browser is already warm.
     """
-    global _STARTING
-    if not needed or _WARM:
+    if not needed or _SESSION is not None:
         yield
         return
     with warm_browser():
-        _STARTING = threading.Thread(target=_start_chromium, name="raremix-chromium", daemon=True)
-        _STARTING.start()
-        try:
-            yield
-        finally:
-            _STARTING.join()
-            _STARTING = None
+        yield
 
 
 def export_figures(figures: Sequence[FigureBlock], folder: Path, *, pdf: bool, png: bool) -> None:
@@ -175,18 +140,14 @@ def export_figures(figures: Sequence[FigureBlock], folder: Path, *, pdf: bool, p
     rasterised from those PDFs by typst (200 ppi).
 
     Raises:
-        EnvironmentProblem: Chromium is missing.
+        EnvironmentProblem: Chromium is missing, fails to start or hangs.
     """
     if not figures or not (pdf or png):
         return
-    import kaleido
     import plotly.io as pio
-    from kaleido.errors import ChromeNotFoundError
 
     folder.mkdir(parents=True, exist_ok=True)
     pio.defaults.mathjax = _mathjax_uri()
-    if _STARTING is not None:
-        _STARTING.join()
     specs = [
         {
             "fig": block.figure.to_dict(),
@@ -195,17 +156,14 @@ def export_figures(figures: Sequence[FigureBlock], folder: Path, *, pdf: bool, p
         }
         for block in figures
     ]
-    try:
-        if _WARM:
-            kaleido.write_fig_from_object_sync(specs)
-        else:
-            kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": _mathjax_uri()})
-    except ChromeNotFoundError:
-        raise EnvironmentProblem(CHROMIUM_HELP) from None
-    except RuntimeError as error:
-        if "Chrome" in str(error) or "chrom" in str(error).lower():
-            raise EnvironmentProblem(f"{CHROMIUM_HELP} ({error})") from None
-        raise
+    if _SESSION is not None:
+        _SESSION.write(specs)
+    else:
+        session = Browser(_mathjax_uri())
+        try:
+            session.write(specs)
+        finally:
+            session.close()
     missing = [s["path"] for s in specs if not Path(s["path"]).is_file()]
     if missing:
         raise ImplementationError(f"kaleido did not write {', '.join(str(m) for m in missing)}")
@@ -374,56 +332,38 @@ def _render_quarto(folder: Path, formats: Sequence[str], timings: dict[str, floa
     timings["quarto"] = time.perf_counter() - started
 
 
-def _replace_folder(staging: Path, target: Path) -> None:
-    """Move ``staging`` onto ``target``, keeping the old ``target`` until the move worked."""
-    backup: Path | None = None
-    if target.exists():
-        backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-        if backup.exists():
-            shutil.rmtree(backup)
-        target.rename(backup)
-    try:
-        staging.rename(target)
-    except BaseException:
-        if backup is not None:
-            backup.rename(target)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
-
-
 def render_report(
     report: Report,
     out_dir: Path,
     *,
     formats: Sequence[str] = FORMATS,
     engine: str | None = None,
+    protect: Sequence[Path] = (),
 ) -> Rendered:
     """Write ``report`` into ``out_dir``: report.qmd, the formats asked for, figures, CSVs.
 
     Args:
         report: the finished spec.
-        out_dir: destination folder; replaced as a whole only when everything succeeded.
+        out_dir: destination folder; replaced as a whole only when everything succeeded,
+            and only when it is new, empty or a folder raremix wrote (see
+            :mod:`toolkit.folders`).
         formats: any of html, pdf, docx.
         engine: "quarto", "pandoc", or None for quarto when present, else pandoc.
+        protect: the study folders and input files, which ``out_dir`` may neither be nor hold.
 
     Returns:
         The files written and the time each step took.
 
     Raises:
         EnvironmentProblem: Chromium (for pdf/docx figures) or the chosen engine is missing.
+        UsageError: ``out_dir`` may not be replaced (it holds inputs or others' files).
     """
     formats = parse_formats(formats)
     chosen = choose_engine(engine)
-    out_dir = Path(out_dir).resolve()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir} exists and is not a folder; give another -o DIR")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; a report folder is an ordinary folder
+    out_dir = check_output_folder(Path(out_dir), protect=protect)
     rendered = Rendered(folder=out_dir, engine=chosen)
     timings = rendered.timings
-    try:
+    with staged_folder(out_dir, command="report", protect=protect) as staging:
         started = time.perf_counter()
         for name, frame in report.results.items():
             (staging / f"{name}.csv").write_bytes(frame_to_csv(frame))
@@ -445,10 +385,6 @@ def render_report(
             path = staging / f"report.{fmt}"
             if not path.is_file():
                 raise ImplementationError(f"the {chosen} engine did not write report.{fmt}")
-        _replace_folder(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     rendered.files = {fmt: out_dir / f"report.{fmt}" for fmt in formats}
     rendered.files["qmd"] = out_dir / "report.qmd"
     return rendered
