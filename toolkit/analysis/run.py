@@ -20,6 +20,7 @@ from toolkit.errors import UsageError
 from toolkit.model import Study
 
 if TYPE_CHECKING:
+    from toolkit.privacy.disclosure import AnonymityCheck
     from toolkit.stats.saturation import Saturation
 
 
@@ -229,10 +230,11 @@ def quote_descriptors(study: Study, settings: Settings) -> list[str]:
     return [n for n in names if n in study.attributes]
 
 
-def reidentification(study: Study, settings: Settings) -> pl.DataFrame:
+def reidentification_check(study: Study, settings: Settings) -> tuple[pl.DataFrame, AnonymityCheck]:
     """Attribute combinations shared by fewer than ``settings.k`` participants, with the
-    report elements (as these settings would make the report) that show each."""
-    from toolkit.privacy import k_anonymity, report_elements
+    report elements (as these settings would make the report) that show each, and what the
+    check examined (combinations of up to ``settings.max_combination`` quasi-identifiers)."""
+    from toolkit.privacy.disclosure import anonymity_check, report_elements
 
     elements = report_elements(
         study,
@@ -241,15 +243,23 @@ def reidentification(study: Study, settings: Settings) -> pl.DataFrame:
         quotes_per_theme=settings.quotes_per_theme,
     )
     quasi = settings.quasi_identifiers
-    return k_anonymity(
+    return anonymity_check(
         study,
         quasi_identifiers=None if quasi is None else list(quasi),
         k=settings.k,
         elements=elements,
+        max_combination=settings.max_combination,
         mapping=pseudonym_mapping(study),
     )
 
 
+def reidentification(study: Study, settings: Settings) -> pl.DataFrame:
+    """The frame of :func:`reidentification_check`."""
+    return reidentification_check(study, settings)[0]
+
+
 def analyse_reidentification(study: Study, settings: Settings) -> Results:
-    """Attribute combinations shared by fewer than ``settings.k`` participants."""
-    return disclose(Results(study, settings, reidentification=reidentification(study, settings)))
+    """Attribute combinations shared by fewer than ``settings.k`` participants; the notes
+    say what was checked (quasi-identifiers, combination size, combinations examined)."""
+    frame, check = reidentification_check(study, settings)
+    return disclose(Results(study, settings, reidentification=frame, notes=(check.sentence(),)))

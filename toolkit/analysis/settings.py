@@ -43,7 +43,12 @@ class Settings:
         saturation: base, run and threshold of the saturation assessment.
         theme_depth: codebook depth treated as themes (None: 1 when the codebook has it).
         quotes_per_theme, descriptors, formats: what the report shows and renders.
-        quasi_identifiers, k: the re-identification check (None: every stratifiable attribute).
+        table_depth, table_rows: the deepest codebook level and the most rows of the
+            prevalence tree the report shows (the CSV beside it has every row).
+        quasi_identifiers, k: the re-identification check (None: every stratifiable attribute;
+            from ``study.yml`` the default is the strata and the attributes it declares as
+            categorical or with bins, see :func:`default_quasi_identifiers`).
+        max_combination: the largest combination of quasi-identifiers checked.
         redaction: the quote redaction rules of ``privacy.redact``.
         participant_unit: who a participant is (case, source, speaker, user), for the
             report's methods and cohort table.
@@ -61,8 +66,11 @@ class Settings:
     quotes_per_theme: int = 2
     descriptors: tuple[str, ...] | None = None
     formats: tuple[str, ...] = ("html", "pdf", "docx")
+    table_depth: int = 4
+    table_rows: int = 250
     quasi_identifiers: tuple[str, ...] | None = None
     k: int = 3
+    max_combination: int = 3
     redaction: Redaction | None = field(default=None, compare=False, repr=False)
     participant_unit: str = "case"
 
@@ -137,14 +145,35 @@ def resolve_settings(manifest: Manifest, **overrides: Any) -> Settings:
         quotes_per_theme=report.quotes_per_theme,
         descriptors=None if report.descriptors is None else tuple(report.descriptors),
         formats=tuple(report.formats),
+        table_depth=report.table_depth,
+        table_rows=report.table_rows,
         quasi_identifiers=(
-            None if privacy.quasi_identifiers is None else tuple(privacy.quasi_identifiers)
+            default_quasi_identifiers(manifest)
+            if privacy.quasi_identifiers is None
+            else tuple(privacy.quasi_identifiers)
         ),
         k=privacy.k,
+        max_combination=privacy.max_combination,
         redaction=privacy.redact,
         participant_unit=manifest.participant_unit or "case",
     )
     return base.with_overrides(**_normalised(overrides, base.saturation))
+
+
+def default_quasi_identifiers(manifest: Manifest) -> tuple[str, ...] | None:
+    """The quasi-identifiers checked when ``privacy.quasi_identifiers`` is not given.
+
+    The strata and the attributes ``study.yml`` declares as categorical (a type or levels) or
+    with bins: what the report can show jointly, not every column of a wide export. None
+    (every stratifiable attribute) when the study declares none of them.
+    """
+    declared = [
+        name
+        for name, spec in manifest.attributes.items()
+        if spec.type == "categorical" or spec.levels or spec.bins
+    ]
+    names = tuple(dict.fromkeys([*manifest.analysis.strata, *declared]))
+    return names or None
 
 
 def _normalised(overrides: Mapping[str, Any], saturation: SaturationSettings) -> dict[str, Any]:

@@ -76,7 +76,8 @@ def privacy(
     results = analyse_reidentification(loaded, settings)
     frame = results.reidentification
     assert frame is not None
-    emit_results(results, frame, fmt, output, view=lambda: [], extra={"k": settings.k})
+    extra = {"k": settings.k, "max_combination": settings.max_combination, "checked": results.notes}
+    emit_results(results, frame, fmt, output, view=lambda: [], extra=extra)
     exposed = frame.filter(frame["exposed_by"] != "").height
     click.echo(
         f"{frame.height} combination(s) of quasi-identifiers shared by fewer than {settings.k} "
@@ -85,6 +86,7 @@ def privacy(
         else f"No combination of quasi-identifiers is shared by fewer than {settings.k} participants.",
         err=True,
     )
+    click.echo(" ".join(results.notes), err=True)
     if key is not None:
         _write_key(key, loaded)
 
