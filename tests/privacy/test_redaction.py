@@ -82,6 +82,7 @@ def test_names_and_places_whole_words_case_insensitive_with_counts() -> None:
         "names": 2,
         "places": 1,
         "patterns.mrn": 1,
+        "participant ids": 0,
     }
 
 
@@ -116,3 +117,83 @@ def test_redaction_is_idempotent(text: str, names: list[str], pattern: str) -> N
     counts: dict[str, int] = {}
     assert redact_text(once, rules, counts=counts) == once
     assert sum(counts.values()) == 0
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 14 item 8: what redaction missed
+# ------------------------------------------------------------------------------------------
+
+LISTED = redaction_rules(Redaction(names=["Dr Ferris", "O'Brien", "Tamsin"], places=["St Mary's"]))
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("then Dr  Ferris said", "then [redacted] said"),
+        ("then Dr\nFerris said", "then [redacted] said"),
+        ("then Dr \r\n  Ferris said", "then [redacted] said"),
+        ("Mrs O\u2019Brien came", "Mrs [redacted] came"),
+        ("at St Mary\u2019s ward", "at [redacted] ward"),
+        ("Tam\u00adsin rang", "[redacted] rang"),
+        ("Tam\u200bsin rang", "[redacted] rang"),
+        ("\uff34amsin rang", "[redacted] rang"),  # fullwidth T: NFKC
+        ("Dr\u00a0Ferris", "[redacted]"),  # no-break space
+    ],
+)
+def test_names_are_found_in_normalised_text_and_replaced_in_the_original(
+    text: str, left: str
+) -> None:
+    assert redact_text(text, LISTED) == left
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ring 07700 900123 tonight",
+        "ring +44 7700 900123 tonight",
+        "ring 07700900123 tonight",
+        "ring +447700900123 tonight",
+        "ring +44-20-7946-0958 tonight",
+        "ring (020) 7946 0958 tonight",
+        "seen 2023/04/17 in clinic",
+        "seen 17-Apr-2023 in clinic",
+        "seen 17.Apr.23 in clinic",
+    ],
+)
+def test_uk_phones_and_more_dates_are_redacted_whole(text: str) -> None:
+    out = redact_text(text, DEFAULT_RULES)
+    assert out.startswith(("ring [redacted] tonight", "seen [redacted] in clinic")), out
+    assert not re.search(r"\d", out), out
+
+
+def test_the_participants_own_raw_id_is_redacted() -> None:
+    codings = pl.DataFrame(
+        {
+            "participant_id": ["MRN-48207", "MRN-48207", "a", "P7"],
+            "quote": [
+                "my number is MRN-48207, write it down",
+                "they said mrn 48207 at the desk",
+                "a is a letter",
+                "P7 is too short to be sure",
+            ],
+        }
+    )
+    out, counts = redact_quotes(codings, Redaction())
+    assert out["quote"].to_list() == [
+        "my number is [redacted], write it down",
+        "they said [redacted] at the desk",
+        "a is a letter",
+        "P7 is too short to be sure",
+    ]
+    assert dict(counts.iter_rows())["participant ids"] == 2
+
+
+def test_normalise_maps_back_to_the_original() -> None:
+    from toolkit.privacy import normalise
+
+    text = "O\u2019Bri\u00adan \n\n e\u0301"
+    normalised, spans = normalise(text)
+    assert normalised == "O'Brian \u00e9"
+    assert len(spans) == len(normalised)
+    assert text[spans[0][0] : spans[6][1]] == "O\u2019Bri\u00adan"
+    assert spans[7] == (8, 12) and spans[8] == (12, 14)

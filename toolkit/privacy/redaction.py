@@ -1,12 +1,20 @@
 """Quote redaction: the study's rules (e-mails, dates, phones, names, places, patterns).
 
 The rules come from ``privacy.redact`` in study.yml; :func:`redact_quotes` applies them to
-every quote and counts the redactions per rule for the provenance.
+every quote, with the quote's own participant id, and counts the redactions per rule for the
+provenance.
+
+Rules match a *normalised* copy of the text (:func:`normalise`: Unicode NFKC, soft hyphens
+and zero-width characters dropped, every run of whitespace and line breaks one space, curly
+apostrophes straight, dash-like hyphens "-"), so "Dr  Ferris" across a line break, "O’Brien"
+listed as "O'Brien" or a soft hyphen inside a name are found; each match is mapped back to
+the span of the original text it came from, and that span is replaced.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,17 +32,21 @@ _MONTHS = (
 )
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
 DATE_PATTERN = (
-    r"(?<!\w)(?:"
-    r"\d{4}-\d{1,2}-\d{1,2}"  # 2024-03-05
+    r"(?<![\w+])(?:"
+    r"\d{4}[./-]\d{1,2}[./-]\d{1,2}"  # 2024-03-05, 2023/04/17
     r"|\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})"  # 05/03/2024, 5.3.24, 05-03-2024
+    rf"|{_DAY}[./-]{_MONTHS}[./-](?:\d{{4}}|\d{{2}})"  # 17-Apr-2023
     rf"|{_DAY}\s+(?:of\s+)?{_MONTHS}(?:,?\s+\d{{4}})?"  # 5 March 2024, 5th of March
     rf"|{_MONTHS}\s+{_DAY}(?:,?\s+\d{{4}})?"  # March 5, 2024
     rf"|{_MONTHS}\s+\d{{4}}"  # March 2024
-    r")(?!\w)"
+    r")(?!\w)(?![./-]\d)"
 )
 EMAIL_PATTERN = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 PHONE_PATTERN = (
-    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,5}){1,5}(?![\w])"
+    r"(?<![\w+])(?:"
+    r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,6}(?:[\s.-]\d{2,6}){1,5}"  # grouped
+    r"|\+\d{8,15}|0\d{9,11}"  # +447700900123, 07700900123
+    r")(?![\w])"
 )
 PHONE_MIN_DIGITS = 7
 
@@ -52,9 +64,83 @@ def _phone_like(text: str) -> bool:
     return sum(ch.isdigit() for ch in text) >= PHONE_MIN_DIGITS
 
 
+#: Dropped before matching: soft hyphen, zero-width space/joiners, word joiner, BOM.
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+_SAME = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u02bc\u2032\u0060\u00b4", "'"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2212", "-"),
+    }
+)
+
+
+def normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text rules are matched against, and where each of its characters came from.
+
+    Unicode NFKC (per character with its combining marks), soft hyphens and zero-width
+    characters dropped, each run of whitespace (line breaks included) one space, curly
+    apostrophes straight, dash-like hyphens "-".
+
+    Returns:
+        ``(normalised, spans)``: ``spans[i]`` is the ``(start, end)`` of the original text
+        that normalised character ``i`` came from.
+    """
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    i, size = 0, len(text)
+    while i < size:
+        ch = text[i]
+        if ch in _INVISIBLE:
+            i += 1
+            continue
+        if ch.isspace():
+            j = i
+            while j < size and (text[j].isspace() or text[j] in _INVISIBLE):
+                j += 1
+            out.append(" ")
+            spans.append((i, j))
+            i = j
+            continue
+        j = i + 1
+        while j < size and unicodedata.combining(text[j]):
+            j += 1
+        piece = unicodedata.normalize("NFKC", text[i:j]).translate(_SAME)
+        for char in piece:
+            out.append(" " if char.isspace() else char)
+            spans.append((i, j))
+        i = j
+    return "".join(out), spans
+
+
+def _normalised_value(value: str) -> str:
+    return normalise(value.strip())[0]
+
+
 def _words(values: Sequence[str]) -> str:
-    escaped = sorted((re.escape(v.strip()) for v in values if v.strip()), key=len, reverse=True)
+    escaped = sorted(
+        (re.escape(_normalised_value(v)) for v in values if v.strip()), key=len, reverse=True
+    )
     return r"(?<!\w)(?:" + "|".join(escaped) + r")(?!\w)"
+
+
+def id_rule(participant_id: str) -> Rule | None:
+    """A rule finding a participant's own raw id in a quote ("MRN-48207", "mrn 48207").
+
+    Only ids of 3 characters or more with a digit in them: "a" or "JD" would redact ordinary
+    words. Separators inside the id match any separator (or none).
+    """
+    value = _normalised_value(participant_id)
+    if len(value) < 3 or not any(ch.isdigit() for ch in value):
+        return None
+    parts = [re.escape(p) for p in re.split(r"[\s\-_./:#]+", value) if p]
+    if not parts:
+        return None
+    pattern = r"(?<!\w)" + r"[\s\-_./:#]?".join(parts) + r"(?!\w)"
+    return Rule(ID_RULE, re.compile(pattern, re.IGNORECASE))
+
+
+#: The counted name of the rule that redacts a quote's own participant id.
+ID_RULE = "participant ids"
 
 
 def redaction_rules(
@@ -114,19 +200,31 @@ def redaction_rules(
 def _redact_piece(
     text: str, rules: Sequence[Rule], replacement: str, counts: dict[str, int]
 ) -> str:
-    for rule in rules:
-        found = 0
-
-        def substitute(match: re.Match[str], rule: Rule = rule) -> str:
-            nonlocal found
-            if rule.accept is not None and not rule.accept(match.group(0)):
-                return match.group(0)
-            found += 1
-            return replacement
-
-        text = rule.pattern.sub(substitute, text)
-        counts[rule.name] += found
-    return text
+    """Apply ``rules[0]`` to the normalised text, replace the original spans it matched,
+    and the remaining rules to the pieces between (a replacement is never looked at again)."""
+    if not rules or not text:
+        return text
+    rule, rest = rules[0], rules[1:]
+    normalised, spans = normalise(text)
+    cuts: list[tuple[int, int]] = []
+    for match in rule.pattern.finditer(normalised):
+        if match.end() == match.start():
+            continue
+        if rule.accept is not None and not rule.accept(match.group(0)):
+            continue
+        start, end = spans[match.start()][0], spans[match.end() - 1][1]
+        if cuts and start < cuts[-1][1]:
+            continue
+        cuts.append((start, end))
+    counts[rule.name] = counts.get(rule.name, 0) + len(cuts)
+    out: list[str] = []
+    position = 0
+    for start, end in cuts:
+        out.append(_redact_piece(text[position:start], rest, replacement, counts))
+        out.append(replacement)
+        position = end
+    out.append(_redact_piece(text[position:], rest, replacement, counts))
+    return "".join(out)
 
 
 def redact_text(
@@ -155,30 +253,47 @@ def redact_text(
 def redact_quotes(
     codings: pl.DataFrame, redaction: Redaction, *, column: str = "quote", file: str = "study.yml"
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Apply the study's redaction rules to every quote.
+    """Apply the study's redaction rules to every quote, and its own participant's raw id.
 
     Args:
-        codings: a frame with a ``quote`` column (null quotes stay null).
+        codings: a frame with a ``quote`` column (null quotes stay null), and
+            ``participant_id`` (raw ids: each quote's own id is redacted, see :func:`id_rule`).
         redaction: ``study.manifest.privacy.redact``.
         column: the text column to redact.
         file: the manifest name for error messages.
 
     Returns:
         ``(redacted frame, counts)`` where counts is a frame ``rule, redactions`` with one row
-        per rule in the order applied (zero counts included, for the provenance).
+        per rule in the order applied (zero counts included, for the provenance), then
+        ``participant ids`` when the frame has participant ids.
 
     Raises:
         InputError: an invalid pattern in study.yml (see :func:`redaction_rules`).
     """
     rules = redaction_rules(redaction, file=file)
     counts: dict[str, int] = {rule.name: 0 for rule in rules}
+    has_ids = "participant_id" in codings.columns
+    if has_ids:
+        counts[ID_RULE] = 0
     if column in codings.columns:
-        values = [
-            None
-            if v is None
-            else redact_text(v, rules, replacement=redaction.replacement, counts=counts)
-            for v in codings[column].to_list()
-        ]
+        owners = codings["participant_id"].to_list() if has_ids else [None] * codings.height
+        own: dict[str, Rule | None] = {}
+        values: list[str | None] = []
+        for value, owner in zip(codings[column].to_list(), owners, strict=True):
+            if value is None:
+                values.append(None)
+                continue
+            extra: list[Rule] = []
+            if owner is not None:
+                if owner not in own:
+                    own[owner] = id_rule(str(owner))
+                found = own[owner]
+                extra = [] if found is None else [found]
+            values.append(
+                redact_text(
+                    value, [*rules, *extra], replacement=redaction.replacement, counts=counts
+                )
+            )
         codings = codings.with_columns(pl.Series(column, values, dtype=pl.String))
     tally = pl.DataFrame(
         {"rule": list(counts), "redactions": list(counts.values())},
