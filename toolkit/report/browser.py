@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import os
+import signal
+import subprocess
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -51,6 +54,18 @@ def _failed(detail: str) -> EnvironmentProblem:
     )
 
 
+def _kill(process: Any) -> None:
+    """Kill the browser and everything it started (it runs in a session of its own)."""
+    if process is None:
+        return
+    with contextlib.suppress(OSError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            process.kill()
+            process.wait(timeout=5)
+
+
 class Browser:
     """A Chromium started in the background; :meth:`write` waits for it with a timeout."""
 
@@ -62,7 +77,20 @@ class Browser:
             target=self._loop.run_forever, name="raremix-chromium", daemon=True
         )
         self._thread.start()
-        self._opening = asyncio.run_coroutine_threadsafe(self._open(mathjax), self._loop)
+        self._started = False
+        # The browser's own chatter ("Wait expired, …") is not raremix's message to the user.
+        for name in ("choreographer", "kaleido", "logistro"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        self._opening = asyncio.run_coroutine_threadsafe(self._open_safely(mathjax), self._loop)
+
+    async def _open_safely(self, mathjax: str) -> BaseException | None:
+        """Open, returning the failure instead of raising it: a cancelled start must not
+        leave a task whose exception asyncio later prints as a traceback."""
+        try:
+            await self._open(mathjax)
+        except BaseException as error:
+            return error
+        return None
 
     async def _open(self, mathjax: str) -> None:
         import kaleido
@@ -87,15 +115,18 @@ class Browser:
         from kaleido.errors import ChromeNotFoundError
 
         try:
-            self._opening.result(timeout=self.timeout)
+            error = self._opening.result(timeout=self.timeout)
         except concurrent.futures.TimeoutError:
             raise _failed(f"did not start within {self.timeout:g} s") from None
-        except ChromeNotFoundError:
-            raise EnvironmentProblem(CHROMIUM_HELP) from None
         except concurrent.futures.CancelledError:
             raise _failed("was stopped while starting") from None
-        except Exception as error:  # choreographer's BrowserFailedError and kin
-            raise _failed(f"failed to start ({type(error).__name__})") from None
+        if isinstance(error, ChromeNotFoundError):
+            raise EnvironmentProblem(CHROMIUM_HELP)
+        if isinstance(error, Exception):  # choreographer's BrowserFailedError and kin
+            raise _failed(f"failed to start ({type(error).__name__})")
+        if error is not None:  # KeyboardInterrupt, SystemExit, cancellation inside the loop
+            raise _failed("was stopped while starting")
+        self._started = True
         return self._kaleido
 
     def write(self, specs: Sequence[dict[str, Any]]) -> None:
@@ -122,14 +153,13 @@ class Browser:
         """Stop the browser and its loop; never waits more than a few seconds."""
         self._opening.cancel()
         session = self._kaleido
+        process = getattr(session, "subprocess", None)
+        if not self._started:  # failed or hanging: no polite goodbye
+            _kill(process)
         if session is not None and self._loop.is_running():
             closing = asyncio.run_coroutine_threadsafe(session.close(), self._loop)
             with contextlib.suppress(Exception):
                 closing.result(timeout=10)
-        process = getattr(session, "subprocess", None)
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(OSError):
-                process.kill()
-                process.wait(timeout=5)
+        _kill(process)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
