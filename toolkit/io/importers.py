@@ -33,6 +33,7 @@ import yaml
 from toolkit.errors import InputError, Problem, UsageError
 from toolkit.folders import check_output_folder, staged_folder
 from toolkit.io import exports, qualcoder, redcap, refi
+from toolkit.io.safety import refuse_special
 from toolkit.io.tables import RoleTable, read_table
 from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, ROW, Tables
 from toolkit.output import frame_to_csv
@@ -50,6 +51,7 @@ def detect(path: Path, *, fmt: str | None = None, dictionary: Path | None = None
     """
     if not path.exists():
         raise InputError(Problem(str(path), "no such file or folder"))
+    refuse_special(path)
     if fmt is not None:
         key = fmt.strip().lower()
         if key in ("refi", "qdpx", "qde", "refi-qda"):

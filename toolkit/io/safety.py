@@ -92,6 +92,49 @@ def parse_xml(data: bytes, *, file: str) -> Element:
     return root
 
 
+def special_file(path: Path) -> str | None:
+    """What ``path`` is when it is neither a regular file nor a folder, else None.
+
+    A FIFO, a device (``/dev/zero``) or a socket never ends or blocks when read: inputs are
+    checked with this before anything reads or hashes them. Links are followed.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def refuse_special(path: Path, *, file: str | None = None) -> None:
+    """Raise an InputError naming ``path`` when it is a FIFO, a device or a socket."""
+    kind = special_file(path)
+    if kind is not None:
+        raise InputError(
+            Problem(
+                file or str(path),
+                f"is {kind}, not a file: raremix reads only regular files (a FIFO or a device "
+                "would block or never end); save the data to a file and name that",
+            )
+        )
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """True when ``path`` (links resolved) lies in ``folder`` (links resolved)."""
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
 def local_name(tag: str) -> str:
     """``{urn:QDA-XML:project:1.0}Code`` -> ``Code``: namespace versions vary in real files."""
     return tag.rsplit("}", 1)[-1]

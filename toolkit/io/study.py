@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import InputError, Problem
+from toolkit.io.safety import inside, refuse_special, special_file
 from toolkit.io.tables import RoleTable, read_table
 from toolkit.manifest import Manifest, read_manifest
 from toolkit.model import (
@@ -78,7 +79,28 @@ def _input_paths(manifest: Manifest, root: Path) -> dict[str, Path]:
     ]
     if missing:
         raise InputError(missing)
+    special = [
+        Problem(
+            MANIFEST,
+            f"inputs.{role} names '{named[role]}', which is {kind}, not a file: raremix reads "
+            "only regular files (a FIFO or a device would block or never end)",
+        )
+        for role, path in paths.items()
+        if (kind := special_file(path)) is not None
+    ]
+    if special:
+        raise InputError(special)
     return paths
+
+
+def _outside(manifest: Manifest, root: Path, paths: Mapping[str, Path]) -> dict[str, str]:
+    """Role -> the path study.yml names, for inputs outside the study folder (allowed, but
+    listed in the provenance and warned about: the folder alone does not reproduce the study)."""
+    return {
+        role: str(getattr(manifest.inputs, role))
+        for role, path in paths.items()
+        if not inside(path, root)
+    }
 
 
 def _empty_codebook() -> pl.DataFrame:
@@ -271,8 +293,10 @@ def load_study(path: Path, *, codings_columns: Sequence[str] | None = None) -> S
         InputError: every problem found in the manifest and the input files.
     """
     root, manifest_path = resolve_study_path(path)
+    refuse_special(manifest_path, file=str(manifest_path))
     manifest = read_manifest(manifest_path)
     paths = _input_paths(manifest, root)
+    outside = _outside(manifest, root, paths)
     # The provenance hashes are computed while the tables are read and validated (hashlib
     # and polars both release the interpreter lock): a large input costs one read, not two.
     files = {"manifest": manifest_path, **paths}
@@ -297,6 +321,24 @@ def load_study(path: Path, *, codings_columns: Sequence[str] | None = None) -> S
         digests.update((role, sha256_of(file)) for role, file in files.items())
     inputs = (
         InputFile("manifest", manifest_path, MANIFEST, digests["manifest"]),
-        *(InputFile(role, p, p.name, digests[role]) for role, p in paths.items()),
+        *(
+            InputFile(role, p, f"{outside[role]} (outside the study folder)", digests[role], True)
+            if role in outside
+            else InputFile(role, p, p.name, digests[role])
+            for role, p in paths.items()
+        ),
     )
+    if outside:
+        tables = replace(
+            tables,
+            warnings=(
+                *tables.warnings,
+                *(
+                    f"{MANIFEST}: inputs.{role} names '{shown}', outside the study folder: the "
+                    "folder alone does not hold everything the study is made of (the report's "
+                    "provenance lists it); copy the file into the folder to keep them together"
+                    for role, shown in outside.items()
+                ),
+            ),
+        )
     return build_study(manifest, tables, root=root, inputs=inputs)

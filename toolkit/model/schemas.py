@@ -97,6 +97,7 @@ class InputFile:
     path: Path
     display: str
     sha256: str
+    outside: bool = False  # outside the study folder (allowed; listed and warned about)
 
 
 @dataclass(frozen=True, eq=False)
