@@ -9,7 +9,8 @@ Statistics return raw counts; :func:`disclose` makes a :class:`Results` safe to 
 - the participants' characteristics (:func:`protect_cohort`) hide small counts with their
   complements, small subgroups whole, and every minimum and maximum;
 - participants become pseudonyms (quotes, the saturation curve);
-- quotes are redacted with the study's rules.
+- quotes are redacted with the study's rules;
+- the codes-by-cases matrix follows its own rule (:mod:`toolkit.analysis.matrix`).
 
 The parts (suppression, pseudonyms, redaction) live in :mod:`toolkit.privacy`; the order in
 which they apply, and which columns of each frame are counts, is decided here.
@@ -23,6 +24,7 @@ from dataclasses import replace
 import polars as pl
 
 from toolkit import privacy
+from toolkit.analysis.matrix import protect_matrix
 from toolkit.analysis.results import Results
 from toolkit.manifest import Redaction
 from toolkit.model import Study
@@ -58,8 +60,10 @@ def disclose(raw: Results) -> Results:
         from toolkit.errors import ImplementationError
 
         raise ImplementationError("the disclosure gate was applied twice to the same results")
-    results = _suppressed(raw) if raw.settings.suppressing else raw
-    return replace(_pseudonymous(results), protected=True)
+    results = _pseudonymous(_suppressed(raw) if raw.settings.suppressing else raw)
+    if results.matrix is not None:
+        results = protect_matrix(results, hidden_sizes)
+    return replace(results, protected=True)
 
 
 def _suppressed(raw: Results) -> Results:

@@ -44,6 +44,8 @@ class Results:
         quotes: codings with quotes, ``pseudonym`` instead of participant ids, redacted.
         pseudonyms: ``participant_id, pseudonym``.
         redactions: ``rule, redactions`` counts.
+        matrix: codes by cases, one row per participant (pseudonym), the attributes, then
+            one column per codebook node shown (:mod:`toolkit.analysis.matrix`).
         theme_depth: the codebook depth treated as "themes".
         notes: what could not be computed, in words.
         protected: True once the disclosure gate has been applied.
@@ -62,6 +64,7 @@ class Results:
     quotes: pl.DataFrame | None = None
     pseudonyms: pl.DataFrame | None = None
     redactions: pl.DataFrame | None = None
+    matrix: pl.DataFrame | None = None
     theme_depth: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     protected: bool = False

@@ -263,3 +263,24 @@ def analyse_reidentification(study: Study, settings: Settings) -> Results:
     say what was checked (quasi-identifiers, combination size, combinations examined)."""
     frame, check = reidentification_check(study, settings)
     return disclose(Results(study, settings, reidentification=frame, notes=(check.sentence(),)))
+
+
+def analyse_matrix(study: Study, settings: Settings) -> Results:
+    """Codes by cases (``raremix matrix``): one row per participant, the attributes, one
+    column per codebook node (segment counts; 0/1 is "count above 0").
+
+    The results hold the prevalence by every stratifiable attribute too: the matrix never
+    reveals a count that table hides (:mod:`toolkit.analysis.matrix`).
+    """
+    from toolkit.stats.matrix import codes_by_cases
+
+    study.require_codes()
+    by = [name for name, spec in study.attributes.items() if spec.stratifiable]
+    return disclose(
+        Results(
+            study,
+            settings,
+            prevalence=_prevalence(study, settings, by),
+            matrix=codes_by_cases(study, coder=settings.coder),
+        )
+    )

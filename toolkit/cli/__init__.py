@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "differences": "toolkit.cli.methods:differences",
     "import": "toolkit.cli.importing:import_",
     "init": "toolkit.cli.study:init",
+    "matrix": "toolkit.cli.matrix:matrix",
     "prevalence": "toolkit.cli.study:prevalence",
     "privacy": "toolkit.cli.privacy:privacy",
     "report": "toolkit.cli.report:report",

@@ -1,0 +1,157 @@
+"""Writing the codes-by-cases matrix: CSV, XLSX, Parquet, SPSS ``.sav`` and Stata ``.dta``.
+
+The matrix comes protected from :func:`toolkit.analysis.analyse_matrix`; this module lays it
+out. Node columns hold 1 when the participant voiced the node or a node below it, else 0 (or
+the segment counts, ``counts=True``). SPSS and Stata files get variable names those programs
+accept, the node's label and the attribute's label as variable labels, and value labels for
+every categorical attribute (its levels, coded 1, 2, …, in their order) and for 0/1 nodes
+(No, Yes); pyreadstat writes them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from toolkit.analysis.results import Results
+from toolkit.choices import MATRIX_FORMATS
+from toolkit.errors import EnvironmentProblem, UsageError
+from toolkit.model import CODE_ID
+from toolkit.output import atomic_path, frame_to_csv, write_bytes_atomic
+
+#: Stata's limit on a variable name (SPSS allows 64 bytes).
+NAME_LIMIT = 32
+
+
+def matrix_frame(results: Results, *, counts: bool) -> tuple[pl.DataFrame, list[str]]:
+    """The matrix to write and its node columns (0/1 unless ``counts``)."""
+    matrix = results.need("matrix")
+    nodes = [n for n in results.study.codebook[CODE_ID].to_list() if n in matrix.columns]
+    if not counts:
+        matrix = matrix.with_columns((pl.col(n) > 0).cast(pl.Int64) for n in nodes)
+    return matrix, nodes
+
+
+def matrix_format(fmt: str | None, output: Path) -> str:
+    """The format from ``--format``, else from the extension of ``output`` (default csv).
+
+    Raises:
+        UsageError: an extension raremix cannot write.
+    """
+    if fmt is not None:
+        return fmt
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix in MATRIX_FORMATS:
+        return suffix
+    if suffix in ("", "txt"):
+        return "csv"
+    raise UsageError(
+        f"cannot tell the format from '{output.name}'; give --format "
+        f"({', '.join(MATRIX_FORMATS)}) or an output ending in one of them"
+    )
+
+
+def variable_names(columns: list[str]) -> dict[str, str]:
+    """Column -> a name SPSS and Stata accept (letters, digits, _; a letter first; unique)."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        base = re.sub(r"[^A-Za-z0-9_]+", "_", column).strip("_") or "v"
+        if not base[0].isalpha():
+            base = f"v_{base}"
+        base = base[:NAME_LIMIT]
+        name, n = base, 1
+        while name.lower() in used:
+            n += 1
+            name = f"{base[: NAME_LIMIT - len(str(n)) - 1]}_{n}"
+        used.add(name.lower())
+        names[column] = name
+    return names
+
+
+def _labelled(
+    matrix: pl.DataFrame, results: Results, nodes: list[str], counts: bool
+) -> tuple[pl.DataFrame, dict[str, str], dict[str, dict[int, str]]]:
+    """The matrix with coded categories, its variable labels and value labels."""
+    study = results.study
+    names = variable_names(matrix.columns)
+    labels: dict[str, str] = {}
+    values: dict[str, dict[int, str]] = {}
+    node_labels = dict(zip(study.codebook[CODE_ID], study.codebook["label"], strict=True))
+    exprs: list[pl.Expr] = []
+    for column in matrix.columns:
+        name = names[column]
+        if column in nodes:
+            labels[name] = str(node_labels.get(column) or column)
+            if not counts:
+                values[name] = {0: "No", 1: "Yes"}
+            exprs.append(pl.col(column).alias(name))
+        elif matrix[column].dtype == pl.String and column != "pseudonym":
+            spec = study.attributes.get(column.removesuffix(" (attribute)"))
+            labels[name] = spec.display if spec is not None else column
+            seen = [v for v in matrix[column].unique(maintain_order=True).to_list() if v]
+            declared = list(spec.levels or ()) if spec is not None else []
+            order = [*declared, *seen]
+            codes = {level: i for i, level in enumerate(dict.fromkeys(order), start=1)}
+            values[name] = {i: level for level, i in codes.items()}
+            exprs.append(pl.col(column).replace_strict(codes, default=None).alias(name))
+        else:
+            spec = study.attributes.get(column)
+            labels[name] = spec.display if spec is not None else column
+            exprs.append(pl.col(column).alias(name))
+    return matrix.select(exprs), labels, values
+
+
+def _xlsx(matrix: pl.DataFrame, target: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("codes by cases")
+    sheet.append(matrix.columns)
+    for row in matrix.iter_rows():
+        sheet.append(list(row))
+    book.save(target)
+
+
+def write_matrix(
+    results: Results, output: Path, *, fmt: str | None = None, counts: bool = False
+) -> tuple[str, int, int]:
+    """Write the matrix of ``results`` to ``output`` atomically.
+
+    Returns:
+        ``(format, rows, node columns)``.
+
+    Raises:
+        UsageError: an unknown format.
+        EnvironmentProblem: ``.sav``/``.dta`` without pyreadstat installed.
+    """
+    chosen = matrix_format(fmt, output)
+    matrix, nodes = matrix_frame(results, counts=counts)
+    if chosen == "csv":
+        write_bytes_atomic(output, frame_to_csv(matrix))
+    elif chosen == "parquet":
+        with atomic_path(output) as tmp:
+            matrix.write_parquet(tmp)
+    elif chosen == "xlsx":
+        with atomic_path(output) as tmp:
+            _xlsx(matrix, tmp)
+    elif chosen in ("sav", "dta"):
+        try:
+            import pyreadstat
+        except ImportError:
+            raise EnvironmentProblem(
+                "writing SPSS and Stata files needs pyreadstat: "
+                "pip install 'raremix[spss-stata]' (or pip install pyreadstat)"
+            ) from None
+        coded, labels, values = _labelled(matrix, results, nodes, counts)
+        writer: Any = pyreadstat.write_sav if chosen == "sav" else pyreadstat.write_dta
+        with atomic_path(output) as tmp:
+            writer(coded, str(tmp), column_labels=labels, variable_value_labels=values)
+    else:
+        raise UsageError(
+            f"unknown matrix format '{chosen}'; use one of {', '.join(MATRIX_FORMATS)}"
+        )
+    return chosen, matrix.height, len(nodes)
