@@ -96,3 +96,57 @@ def test_layers_below_and_above_analysis_never_read_the_manifest(layer: str) -> 
         for hit in _reads_manifest(path)
     ]
     assert not found, found
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 14 items 4 and 5: agreement counts and the words of suppressed differences
+# ------------------------------------------------------------------------------------------
+
+
+def test_agreement_counts_go_through_the_gate() -> None:
+    """agreement.csv gave units_present equal to the hidden count of 11 of 11 hidden themes."""
+    from toolkit.analysis import analyse_agreement
+
+    study, settings = load(CALCI, min_cell=5)
+    results = analyse_agreement(study, settings)
+    frame = results.need("agreement")
+    overall = results.need("prevalence").filter(pl.col("stratum_variable").is_null())
+    hidden = set(overall.filter(pl.col("participants").is_null())["code_id"].to_list())
+    assert hidden
+    for row in frame.iter_rows(named=True):
+        if row["code_id"] in hidden:
+            assert row["units_present"] is None and row["kappa"] is None
+            assert row["percent_agreement"] is None and row["alpha"] is None
+            assert row["note"].startswith("suppressed")
+        elif row["units_present"] is not None:
+            assert not 1 <= row["units_present"] < 5
+    raw, _ = load(CALCI, min_cell=0)
+    assert analyse_agreement(raw, _).need("agreement")["units_present"].null_count() == 0
+
+
+def test_suppressed_difference_rows_carry_no_words_from_hidden_counts() -> None:
+    study, settings = load(CALCI, min_cell=5)
+    frame = analyse_differences(study, settings, by="sex").need("differences")
+    hidden = frame.filter(pl.col("suppressed"))
+    assert hidden.height > 0
+    assert hidden["caution"].null_count() == hidden.height
+    assert hidden["note"].null_count() == hidden.height
+
+
+def test_a_note_never_counts_a_hidden_missing_stratum() -> None:
+    from toolkit.analysis import Settings
+    from toolkit.testing import make_study
+
+    ids = [f"s{i:02d}" for i in range(14)]
+    sex = ["Female"] * 6 + ["Male"] * 6 + [None, None]
+    study = make_study(
+        participants={"participant_id": ids, "sex": sex},
+        codebook={"code_id": ["t"], "label": ["T"]},
+        codings={"participant_id": ids[:9], "code_id": ["t"] * 9},
+        attributes={"sex": {"type": "categorical", "levels": ["Female", "Male"]}},
+    )
+    open_rows = analyse_differences(study, Settings(min_cell=0), by="sex").need("differences")
+    assert "2 participant(s) without a value for 'sex'" in open_rows["note"][0]
+    shown = analyse_differences(study, Settings(min_cell=3), by="sex").need("differences")
+    for note in shown["note"].drop_nulls():
+        assert "2 participant" not in note
