@@ -10,16 +10,28 @@ by the same coder (or both without a coder), and their character spans [start, e
 Each segment counts for the node at the chosen depth above its code; codes shallower than
 that depth have no node there and are left out.
 
-Both frames list every ordered pair (A, B) and (B, A), so they pivot directly into a
-symmetric matrix.
+Both frames list ordered pairs (A, B) and (B, A), so they pivot directly into a symmetric
+matrix. Up to :data:`DENSE_NODES` nodes they list *every* ordered pair (zeros included: the
+report's heatmap and small tables read them whole). Above it they are sparse: only pairs
+that co-occur (``participants_both`` > 0, or ``overlapping_pairs`` > 0), plus, at participant
+level, the diagonal of every node; a missing pair means zero. 6,400 nodes densely would be
+41 million rows; sparsely the frame grows with what co-occurs.
+
+Participant pairs come from a sparse participants × nodes matrix product (scipy.sparse), and
+overlapping segments from a sweep over each source's segments sorted by start (no
+self-join), so memory grows with the pairs found, not with nodes² or segments².
 """
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from toolkit.errors import UsageError
 from toolkit.model import Study
+
+#: Up to this many nodes both frames list every ordered pair; above it, only co-occurring ones.
+DENSE_NODES = 200
 
 PARTICIPANT_COLUMNS = (
     "code_a",
@@ -146,18 +158,21 @@ def participant_cooccurrence(
         .unique()
     )
     counts = voiced.group_by("node").agg(pl.len().cast(pl.Int64).alias("x"))
-    both = (
-        voiced.join(voiced, on="participant_id", suffix="_b")
-        .group_by("node", "node_b")
-        .agg(pl.len().cast(pl.Int64).alias("participants_both"))
-    )
+    both = _participant_pairs(voiced, nodes)
+    dense = nodes.height <= DENSE_NODES
+    if dense:
+        pairs = _node_pairs(nodes).join(both, on=["code_a", "code_b"], how="left")
+    else:
+        diagonal = nodes.select(
+            pl.col("code_id").alias("code_a"), pl.col("code_id").alias("code_b")
+        ).join(both, on=["code_a", "code_b"], how="left")
+        off = both.filter(pl.col("code_a") != pl.col("code_b"))
+        pairs = _labelled(pl.concat([diagonal, off]), nodes)
     frame = (
-        _node_pairs(nodes)
-        .join(counts.rename({"node": "code_a", "x": "participants_a"}), on="code_a", how="left")
-        .join(counts.rename({"node": "code_b", "x": "participants_b"}), on="code_b", how="left")
-        .join(
-            both.rename({"node": "code_a", "node_b": "code_b"}), on=["code_a", "code_b"], how="left"
+        pairs.join(
+            counts.rename({"node": "code_a", "x": "participants_a"}), on="code_a", how="left"
         )
+        .join(counts.rename({"node": "code_b", "x": "participants_b"}), on="code_b", how="left")
         .with_columns(pl.col("participants_a", "participants_b", "participants_both").fill_null(0))
         .with_columns(
             (
@@ -175,6 +190,43 @@ def participant_cooccurrence(
         .sort("_oa", "_ob")
     )
     return frame.with_columns(pl.lit(False).alias("suppressed")).select(PARTICIPANT_COLUMNS)
+
+
+def _labelled(pairs: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """``pairs`` (``code_a, code_b, …``) with each side's label and preorder position."""
+
+    def side(suffix: str, order: str) -> pl.DataFrame:
+        return nodes.select(
+            pl.col("code_id").alias(f"code_{suffix}"),
+            pl.col("label").alias(f"label_{suffix}"),
+            pl.col("order").alias(order),
+        )
+
+    return pairs.join(side("a", "_oa"), on="code_a").join(side("b", "_ob"), on="code_b")
+
+
+def _participant_pairs(voiced: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """``code_a, code_b, participants_both`` for every ordered pair voiced together (the
+    diagonal included), from the sparse product Mᵀ M of the participants × nodes matrix M."""
+    from scipy import sparse
+
+    codes = nodes.get_column("code_id")
+    node = voiced.get_column("node").cast(pl.Enum(codes.unique(maintain_order=True)))
+    columns = node.to_physical().to_numpy().astype(np.int64)
+    rows = voiced.get_column("participant_id").rank("dense").to_numpy().astype(np.int64) - 1
+    n_rows = int(rows.max()) + 1 if rows.size else 0
+    matrix = sparse.csr_matrix(
+        (np.ones(rows.size, dtype=np.int64), (rows, columns)), shape=(n_rows, codes.len())
+    )
+    product = (matrix.T @ matrix).tocoo()
+    names = codes.to_numpy()
+    return pl.DataFrame(
+        {
+            "code_a": pl.Series(names[product.row], dtype=pl.String),
+            "code_b": pl.Series(names[product.col], dtype=pl.String),
+            "participants_both": pl.Series(product.data, dtype=pl.Int64),
+        }
+    )
 
 
 def segment_cooccurrence(
@@ -222,32 +274,15 @@ def segment_cooccurrence(
     )
     rolled = rolled_codings(study, nodes, segments)
     per_node = rolled.group_by("node").agg(pl.col("_seg").n_unique().cast(pl.Int64).alias("n"))
-    left = rolled.select("_seg", "participant_id", "source", "_coder", "start", "end", "node")
-    pairs = (
-        left.join(left, on=["source", "_coder"], suffix="_b")
-        .filter(
-            (pl.col("_seg") != pl.col("_seg_b"))
-            & (pl.col("node") != pl.col("node_b"))
-            & (pl.col("start") < pl.col("end_b"))
-            & (pl.col("start_b") < pl.col("end"))
-        )
-        .group_by("node", "node_b")
-        .agg(
-            pl.struct("_seg", "_seg_b").n_unique().cast(pl.Int64).alias("overlapping_pairs"),
-            pl.col("source").n_unique().cast(pl.Int64).alias("sources"),
-            pl.col("participant_id").n_unique().cast(pl.Int64).alias("participants"),
-        )
-    )
+    pairs = _overlapping(rolled)
+    if nodes.height <= DENSE_NODES:
+        frame = _node_pairs(nodes).filter(pl.col("code_a") != pl.col("code_b"))
+        frame = frame.join(pairs, on=["code_a", "code_b"], how="left")
+    else:
+        frame = _labelled(pairs, nodes)
     frame = (
-        _node_pairs(nodes)
-        .filter(pl.col("code_a") != pl.col("code_b"))
-        .join(per_node.rename({"node": "code_a", "n": "segments_a"}), on="code_a", how="left")
+        frame.join(per_node.rename({"node": "code_a", "n": "segments_a"}), on="code_a", how="left")
         .join(per_node.rename({"node": "code_b", "n": "segments_b"}), on="code_b", how="left")
-        .join(
-            pairs.rename({"node": "code_a", "node_b": "code_b"}),
-            on=["code_a", "code_b"],
-            how="left",
-        )
         .with_columns(
             pl.col(
                 "segments_a", "segments_b", "overlapping_pairs", "sources", "participants"
@@ -257,3 +292,74 @@ def segment_cooccurrence(
         .sort("_oa", "_ob")
     )
     return frame.with_columns(pl.lit(False).alias("suppressed")).select(SEGMENT_COLUMNS)
+
+
+def _overlapping(rolled: pl.DataFrame) -> pl.DataFrame:
+    """Per ordered pair of distinct nodes: overlapping segment pairs, sources, participants.
+
+    Segments are sorted by (source, coder, start); a segment overlaps the later-starting
+    segments of its group that start before it ends, found with one ``searchsorted``, so
+    only overlapping pairs are ever made (``participants`` counts the first node's).
+    """
+    ordered = rolled.with_columns(
+        pl.struct("source", "_coder").rank("dense").cast(pl.Int64).alias("_group")
+    ).sort("_group", "start", "_seg")
+    if ordered.height == 0:
+        return pl.DataFrame(
+            schema={
+                "code_a": pl.String,
+                "code_b": pl.String,
+                "overlapping_pairs": pl.Int64,
+                "sources": pl.Int64,
+                "participants": pl.Int64,
+            }
+        )
+    node = ordered.get_column("node")
+    first, second = overlap_pairs(
+        ordered.get_column("_group").to_numpy(),
+        ordered.get_column("start").cast(pl.Int64).to_numpy(),
+        ordered.get_column("end").cast(pl.Int64).to_numpy(),
+    )
+    codes = node.rank("dense").to_numpy()
+    keep = codes[first] != codes[second]
+    first, second = first[keep], second[keep]
+    source = ordered.get_column("source")
+    who = ordered.get_column("participant_id")
+    both_ways = pl.DataFrame(
+        {
+            "code_a": pl.concat([node.gather(first), node.gather(second)]),
+            "code_b": pl.concat([node.gather(second), node.gather(first)]),
+            "source": pl.concat([source.gather(first), source.gather(second)]),
+            "participant_id": pl.concat([who.gather(first), who.gather(second)]),
+        }
+    )
+    return both_ways.group_by("code_a", "code_b").agg(
+        pl.len().cast(pl.Int64).alias("overlapping_pairs"),
+        pl.col("source").n_unique().cast(pl.Int64).alias("sources"),
+        pl.col("participant_id").n_unique().cast(pl.Int64).alias("participants"),
+    )
+
+
+def overlap_pairs(
+    group: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of spans ``[start, end)`` of one group that overlap, as row indices i < j.
+
+    The rows must be sorted by group, then start. Span i overlaps the later rows of its
+    group that start before it ends (one ``searchsorted``), and nothing else is looked at:
+    the pairs made are the overlapping ones (and any empty span starting where span i starts,
+    dropped), so the work grows with the answer.
+    """
+    if group.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    low = int(min(start.min(), end.min()))
+    span = int(max(start.max(), end.max())) - low + 1
+    keys = group.astype(np.int64) * span + (start - low)
+    upto = np.searchsorted(keys, group.astype(np.int64) * span + (end - low), side="left")
+    index = np.arange(keys.size)
+    later = np.maximum(upto - index - 1, 0)
+    first = np.repeat(index, later)
+    second = first + 1 + np.arange(first.size) - np.repeat(np.cumsum(later) - later, later)
+    keep = start[first] < end[second]  # an empty span at another's start overlaps nothing
+    return first[keep], second[keep]
