@@ -18,6 +18,7 @@ which they apply, and which columns of each frame are counts, is decided here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -27,7 +28,7 @@ from toolkit import privacy
 from toolkit.analysis.matrix import protect_matrix
 from toolkit.analysis.results import Results
 from toolkit.manifest import Redaction
-from toolkit.model import Study
+from toolkit.model import MISSING, Study
 
 #: Counts of a subgroup-differences row, blanked (with what derives from them) when small.
 DIFFERENCE_COUNTS = (
@@ -84,10 +85,13 @@ def _suppressed(raw: Results) -> Results:
             hidden=hidden,
             counts=list(DIFFERENCE_COUNTS),
         ).select(differences.columns)
+    if differences is not None and prevalence is not None:
+        differences = _difference_words(differences, prevalence, min_cell)
     return replace(
         raw,
         prevalence=prevalence,
         differences=differences,
+        agreement=suppress_agreement(raw.agreement, overall_hidden, min_cell),
         cohort=None if raw.cohort is None else protect_cohort(raw.cohort, min_cell),
         cooccurrence=suppress_pairs(
             raw.cooccurrence, PARTICIPANT_COOCCURRENCE_COUNTS, overall_hidden, min_cell
@@ -96,6 +100,75 @@ def _suppressed(raw: Results) -> Results:
             raw.segment_cooccurrence, SEGMENT_COOCCURRENCE_COUNTS, overall_hidden, min_cell
         ),
     )
+
+
+#: Agreement: the count of double-coded participants with the node, and what rests on it.
+AGREEMENT_COUNTS: dict[str, list[str]] = {
+    "units_present": ["percent_agreement", "kappa", "alpha"],
+}
+_MISSING_NOTE = re.compile(r"\b(\d+) participant\(s\) without a value for '([^']*)'")
+
+
+def _difference_words(
+    differences: pl.DataFrame, prevalence: pl.DataFrame, min_cell: int
+) -> pl.DataFrame:
+    """No words from hidden counts: a suppressed row has no caution and no note (they named
+    group sizes and an expected count that pin the hidden cells down), and a note never
+    gives the number of participants without a value when that number is small or the
+    prevalence table hides the "missing" stratum (it would give a hidden stratum away)."""
+    hidden_strata = {
+        (row["stratum_variable"], row["stratum_value"])
+        for row in prevalence.filter(
+            pl.col("stratum_variable").is_not_null() & pl.col("denominator").is_null()
+        )
+        .select("stratum_variable", "stratum_value")
+        .unique()
+        .iter_rows(named=True)
+    }
+
+    def note(text: str | None) -> str | None:
+        if text is None:
+            return None
+
+        def words(match: re.Match[str]) -> str:
+            count, variable = int(match.group(1)), match.group(2)
+            if privacy.is_small(count, min_cell) or (variable, MISSING) in hidden_strata:
+                return f"participants without a value for '{variable}'"
+            return match.group(0)
+
+        return _MISSING_NOTE.sub(words, text)
+
+    suppressed = differences["suppressed"].fill_null(False).to_list()
+    notes = [
+        None if hide else note(text)
+        for hide, text in zip(suppressed, differences["note"].to_list(), strict=True)
+    ]
+    cautions = [
+        None if hide else text
+        for hide, text in zip(suppressed, differences["caution"].to_list(), strict=True)
+    ]
+    return differences.with_columns(
+        pl.Series("caution", cautions, dtype=pl.String), pl.Series("note", notes, dtype=pl.String)
+    )
+
+
+def suppress_agreement(
+    frame: pl.DataFrame | None, overall_hidden: set[str], min_cell: int
+) -> pl.DataFrame | None:
+    """Coder agreement: ``units_present`` (double-coded participants with the node) 1..k−1,
+    or of a node whose overall prevalence is hidden, is blanked with the agreement
+    statistics that rest on it (with the units they could be solved for it); the note says
+    so. ``units`` (double-coded participants, the same for every node) stays."""
+    if frame is None:
+        return None
+    also = frame.select(pl.col("code_id").is_in(sorted(overall_hidden))).to_series()
+    out = privacy.suppress_counts(
+        frame, min_cell=min_cell, counts=AGREEMENT_COUNTS, also=also, flag="_hidden"
+    )
+    hidden_note = f"suppressed (small-cell suppression, min_cell = {min_cell})"
+    return out.with_columns(
+        pl.when(pl.col("_hidden")).then(pl.lit(hidden_note)).otherwise(pl.col("note")).alias("note")
+    ).select(frame.columns)
 
 
 def suppress_pairs(

@@ -129,7 +129,12 @@ def analyse_agreement(study: Study, settings: Settings) -> Results:
     """Agreement between coders per codebook node."""
     from toolkit.stats.agreement import agreement
 
-    return disclose(Results(study, settings, agreement=agreement(study)))
+    # The prevalence table is computed too: agreement hides what it hides.
+    return disclose(
+        Results(
+            study, settings, prevalence=_prevalence(study, settings), agreement=agreement(study)
+        )
+    )
 
 
 def analyse_study(study: Study, settings: Settings) -> Results:
