@@ -1,0 +1,179 @@
+"""metafor as the oracle for `raremix compare`'s pooled estimates (issue 16).
+
+Several comparisons are generated (2 to 6 cohorts of 5 to 40 participants, heterogeneous
+themes, cohorts at 0/n and at n/n, a theme nobody voiced), pooled by raremix with every method
+in toolkit.choices.POOLING_METHODS, and pooled again live in R by metafor::rma (DL, REML) or
+metafor::rma.glmm (GLMM) on the same counts. Every number a pooled row carries must equal
+metafor's: the proportion and its confidence interval, tau², I², Cochran's Q and its p-value,
+and a prediction interval or Knapp-Hartung interval when the output carries one. A new
+numeric column in the pooled rows fails here until the oracle knows it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from tests.tools.conftest import run_r
+from toolkit import frames
+from toolkit.choices import POOLING_METHODS
+from toolkit.cli import main
+
+pytestmark = [pytest.mark.tools, pytest.mark.slow]
+
+SCRIPT = Path(__file__).with_name("r") / "metafor_pool.R"
+COMPARISONS = 6
+LEVEL = 0.95
+
+# Output column -> metafor's value (tests/tools/r/metafor_pool.R names).
+ORACLE = {
+    "prevalence": "prevalence",
+    "ci_lower": "ci_lower",
+    "ci_upper": "ci_upper",
+    "tau2": "tau2",
+    "i2": "i2",
+    "q": "q",
+    "q_pvalue": "q_pvalue",
+    "pi_lower": "pi_lower",
+    "pi_upper": "pi_upper",
+    "kh_lower": "kh_lower",
+    "kh_upper": "kh_upper",
+    "kh_pi_lower": "kh_pi_lower",
+    "kh_pi_upper": "kh_pi_upper",
+}
+# Numeric columns of a pooled row that are not estimates (checked against the counts).
+NOT_ESTIMATES = {"participants", "denominator", "segments", "depth", "ci_level", "k"}
+TOLERANCE = {"dl": (1e-9, 1e-12), "reml": (1e-6, 1e-9), "glmm": (1e-4, 1e-6)}  # (rel, abs)
+# GLMM: metafor reports Wald-type Q and I² from its own approximation; raremix's are compared
+# only where it states them for this model.
+
+
+def _write_study(folder: Path, study_id: str, n: int, counts: dict[str, int]) -> None:
+    folder.mkdir(parents=True)
+    (folder / "study.yml").write_text(
+        f"study:\n  id: {study_id}\n  title: Cohort {study_id}\n"
+        f"  condition: {{name: Condition {study_id}}}\n  synthetic: true\n"
+        "inputs:\n  participants: participants.csv\n  codebook: codebook.csv\n"
+        "  codings: codings.csv\nanalysis:\n  min_cell: 0\n",
+        encoding="utf-8",
+    )
+    ids = [f"P{i:02d}" for i in range(1, n + 1)]
+    (folder / "participants.csv").write_text(
+        "participant_id\n" + "".join(f"{p}\n" for p in ids), encoding="utf-8"
+    )
+    (folder / "codebook.csv").write_text(
+        "code_id,label,parent_id,description\n"
+        + "".join(f"{theme},Theme {theme},,\n" for theme in counts),
+        encoding="utf-8",
+    )
+    codings = [f"{ids[i]},{theme}\n" for theme, x in counts.items() for i in range(x)]
+    (folder / "codings.csv").write_text(
+        "participant_id,code_id\n" + "".join(codings), encoding="utf-8"
+    )
+
+
+def _generate(root: Path, seed: int) -> tuple[list[Path], dict[str, list[tuple[int, int]]]]:
+    """A comparison of 2 to 6 generated cohorts; its counts (x, n) per theme and cohort."""
+    rng = random.Random(seed)
+    k = rng.randint(2, 6)
+    sizes = [rng.randint(5, 40) for _ in range(k)]
+    themes: dict[str, list[tuple[int, int]]] = {}
+    for t in range(4):
+        centre = rng.uniform(0.1, 0.9)
+        spread = rng.choice([0.0, 0.5, 1.5])
+        logits = [math.log(centre / (1 - centre)) + rng.gauss(0, spread) for _ in range(k)]
+        themes[f"t{t}"] = [
+            (sum(rng.random() < 1 / (1 + math.exp(-lg)) for _ in range(n)), n)
+            for lg, n in zip(logits, sizes, strict=True)
+        ]
+    # a cohort at 0/n and one at n/n, as rare themes and universal ones are
+    themes["t0"][0] = (0, sizes[0])
+    themes["t1"][-1] = (sizes[-1], sizes[-1])
+    if seed % 3 == 0:  # a theme at 0/n in every cohort
+        themes["none"] = [(0, n) for n in sizes]
+    folders = []
+    for i, n in enumerate(sizes):
+        folder = root / f"c{seed}-{i}"
+        _write_study(folder, f"cmp{seed}-cohort{i}", n, {t: c[i][0] for t, c in themes.items()})
+        folders.append(folder)
+    return folders, themes
+
+
+@pytest.fixture(scope="module")
+def comparisons(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    root = tmp_path_factory.mktemp("metafor")
+    return [_generate(root, seed) for seed in range(COMPARISONS)]
+
+
+def _pooled(folders: list[Path], method: str, target: Path) -> pl.DataFrame:
+    args = ["compare", *map(str, folders), "--pooling", method, "--min-cell", "0"]
+    result = CliRunner().invoke(main, [*args, "--format", "csv", "-o", str(target)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    schema = frames.COMPARISON_TABLE
+    frame = pl.read_csv(target, schema_overrides=schema.dtypes(), infer_schema_length=0)
+    return frame.filter(pl.col("status") == "pooled")
+
+
+def _close(got: float | None, expected: float | None, rel: float, abs_: float) -> bool:
+    if got is None or expected is None:
+        return got is None and expected is None
+    return math.isclose(got, expected, rel_tol=rel, abs_tol=abs_)
+
+
+@pytest.mark.parametrize("method", POOLING_METHODS)
+def test_pooled_rows_equal_metafor(
+    method: str, comparisons: list[Any], rscript: str, tmp_path: Path
+) -> None:
+    assert method in TOLERANCE, f"give the metafor oracle a tolerance for '{method}'"
+    rel, abs_ = TOLERANCE[method]
+    counts_csv = tmp_path / "counts.csv"
+    lines = ["group,x,n"]
+    pooled: dict[str, dict[str, Any]] = {}
+    carried: set[str] = set()
+    for seed, (folders, themes) in enumerate(comparisons):
+        frame = _pooled(folders, method, tmp_path / f"compare-{seed}.csv")
+        numeric = {c for c, d in frame.schema.items() if d.is_numeric()}
+        unknown = numeric - set(ORACLE) - NOT_ESTIMATES
+        assert not unknown, f"pooled rows carry {unknown}: add metafor's value to the oracle"
+        carried |= numeric & set(ORACLE)
+        for row in frame.iter_rows(named=True):
+            group = f"{seed}/{row['theme_id']}"
+            cells = themes[row["theme_id"]]
+            assert row["k"] == len(cells)
+            assert (row["participants"], row["denominator"]) == (
+                sum(x for x, _ in cells),
+                sum(n for _, n in cells),
+            )
+            if (
+                method == "glmm"
+                and all(x in (0, n) for x, n in cells)
+                and len({x == 0 for x, _ in cells}) == 1
+            ):
+                assert row["prevalence"] is None, "no finite ML estimate: not a number"
+                continue
+            pooled[group] = row
+            lines += [f"{group},{x},{n}" for x, n in cells]
+        assert set(frame["theme_id"]) == set(themes)
+    counts_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    oracle = run_r(rscript, SCRIPT.read_text(encoding="utf-8"), counts_csv, method, str(LEVEL))
+    assert {"prevalence", "ci_lower", "ci_upper", "tau2"} <= carried
+    failures = [
+        f"{group} {column}: raremix {row[column]!r}, metafor {oracle[group][ORACLE[column]]!r}"
+        for group, row in pooled.items()
+        for column in sorted(carried)
+        if not _close(row[column], oracle[group][ORACLE[column]], rel, abs_)
+    ]
+    assert len(pooled) >= 4 * COMPARISONS
+    assert not failures, f"{len(failures)} differ:\n" + "\n".join(failures[:20])
+
+
+def test_generated_comparisons_hold_the_edge_cases(comparisons: list[Any]) -> None:
+    cells = [c for _, themes in comparisons for theme in themes.values() for c in theme]
+    assert any(x == 0 for x, _ in cells) and any(x == n for x, n in cells)
+    assert any(all(x == 0 for x, _ in theme) for _, ts in comparisons for theme in ts.values())
