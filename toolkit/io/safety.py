@@ -3,8 +3,11 @@
 Project files travel between teams by e-mail and shared drives; raremix must never let one of
 them read local files, fetch URLs, exhaust memory or write outside the study folder.
 
-- XML is parsed with :mod:`defusedxml`: no DTD, no entity declarations (so neither external
-  entities, XXE, nor entity-expansion bombs, "billion laughs"), no external references.
+- XML is parsed with :mod:`defusedxml` (:mod:`toolkit.io.safexml`): no DTD, no entity
+  declarations (neither XXE nor "billion laughs"), no external references; project files as a
+  stream, so memory follows the codings, not the document's size.
+- Inputs that are FIFOs, devices or sockets are refused before anything reads them, and a
+  link never makes raremix read outside a project folder.
 - Zip archives (``.qdpx``) are read in memory, never extracted: member names that are
   absolute or climb out with ``..`` are refused, and the uncompressed size of each member, of
   the whole archive, and the compression ratio are bounded (a "zip bomb" is refused before it
@@ -27,17 +30,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
-
-import defusedxml.ElementTree as DefusedET
-from defusedxml import (
-    DTDForbidden,
-    EntitiesForbidden,
-    ExternalReferenceForbidden,
-    NotSupportedError,
-)
 
 from toolkit.errors import InputError, Problem
+from toolkit.io.safexml import local_name, namespace, parse_xml
+
+__all__ = [
+    "SafeZip",
+    "ZipLimits",
+    "connect_sqlite",
+    "file_chunks",
+    "inside",
+    "local_name",
+    "namespace",
+    "open_zip",
+    "parse_xml",
+    "query",
+    "refuse_special",
+    "special_file",
+    "sqlite_tables",
+]
 
 MiB = 1024 * 1024
 MAX_MEMBER_BYTES = 512 * MiB
@@ -48,48 +59,16 @@ RATIO_FLOOR_BYTES = 1 * MiB
 _CHUNK = 1 * MiB
 
 
-def parse_xml(data: bytes, *, file: str) -> Element:
-    """Parse untrusted XML without DTDs, entities or external references.
-
-    Args:
-        data: the document's bytes (a UTF-8 byte-order mark is fine).
-        file: the file name to put in error messages.
-
-    Returns:
-        The root element.
-
-    Raises:
-        InputError: the document declares a DTD or entities, refers to external resources,
-            or is not well-formed XML (with the line and column the parser stopped at).
-    """
+def file_chunks(path: Path, *, file: str) -> Iterator[bytes]:
+    """A regular file in pieces of 1 MiB; an unreadable file is an InputError naming it."""
+    refuse_special(path, file=file)
     try:
-        root: Element = DefusedET.fromstring(
-            data, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
-    except (
-        DTDForbidden,
-        EntitiesForbidden,
-        ExternalReferenceForbidden,
-        NotSupportedError,
-    ) as error:
-        kind = type(error).__name__
+        with path.open("rb") as handle:
+            yield from iter(lambda: handle.read(_CHUNK), b"")
+    except OSError as error:
         raise InputError(
-            Problem(
-                file,
-                f"refused: the XML declares a document type or entities ({kind}); REFI-QDA files "
-                "never need them, and they can read local files or expand without bound. "
-                "Export the project again from its program",
-            )
+            Problem(file, f"cannot read the file: {error.strerror or error}")
         ) from None
-    except ParseError as error:
-        line, column = getattr(error, "position", (None, None))
-        where = f" at line {line}, column {column}" if line is not None else ""
-        raise InputError(
-            Problem(
-                file, f"not well-formed XML{where}: {error.msg if hasattr(error, 'msg') else error}"
-            )
-        ) from None
-    return root
 
 
 def special_file(path: Path) -> str | None:
@@ -133,16 +112,6 @@ def inside(path: Path, folder: Path) -> bool:
     except (ValueError, OSError):
         return False
     return True
-
-
-def local_name(tag: str) -> str:
-    """``{urn:QDA-XML:project:1.0}Code`` -> ``Code``: namespace versions vary in real files."""
-    return tag.rsplit("}", 1)[-1]
-
-
-def namespace(tag: str) -> str | None:
-    """The namespace of a ``{ns}name`` tag, or None."""
-    return tag[1:].split("}", 1)[0] if tag.startswith("{") else None
 
 
 @dataclass(frozen=True)
@@ -194,9 +163,12 @@ class SafeZip:
 
     def read(self, name: str) -> bytes:
         """Read one member, refusing it if it inflates beyond its declared or allowed size."""
+        return b"".join(self.chunks(name))
+
+    def chunks(self, name: str) -> Iterator[bytes]:
+        """One member in pieces of 1 MiB, bounded as :meth:`read`: for a streaming parser."""
         info = self._members[name]
         cap = min(info.file_size, self.limits.max_member)
-        parts: list[bytes] = []
         size = 0
         try:
             with self._zip.open(info) as stream:
@@ -214,7 +186,7 @@ class SafeZip:
                                 "is damaged or hostile",
                             )
                         )
-                    parts.append(chunk)
+                    yield chunk
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
             raise InputError(
                 Problem(self.file, f"archive member '{name}' cannot be read: {error}")
@@ -232,7 +204,6 @@ class SafeZip:
                     f"archive member '{name}' cannot be read ({error}); export it without a password",
                 )
             ) from None
-        return b"".join(parts)
 
 
 def check_zip(archive: zipfile.ZipFile, *, file: str, limits: ZipLimits) -> None:

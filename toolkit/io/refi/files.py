@@ -10,19 +10,38 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from toolkit.errors import InputError, Problem
-from toolkit.io.refi.parse import parse_codebook, parse_project
+from toolkit.io.refi.parse import parse_codebook_stream, parse_project_stream
 from toolkit.io.refi.project import RefiCode, RefiProject
-from toolkit.io.safety import SafeZip, open_zip, parse_xml
+from toolkit.io.safety import (
+    SafeZip,
+    file_chunks,
+    inside,
+    open_zip,
+    refuse_special,
+    special_file,
+)
 
 
-def _sources_dir_reader(folder: Path) -> Callable[[str], bytes | None]:
+def _sources_dir_reader(folder: Path, file: str) -> Callable[[str], bytes | None]:
     candidates = [folder / "sources", folder / "Sources"]
 
     def read(member: str) -> bytes | None:
         for base in candidates:
             path = base / member
-            if path.is_file():
-                return path.read_bytes()
+            if not path.is_file() and special_file(path) is None:
+                continue
+            # A link (or a linked sources folder) may point anywhere: never read outside.
+            if not inside(path, folder):
+                raise InputError(
+                    Problem(
+                        file,
+                        f"refused: '{base.name}/{member}' is a link to a file outside the "
+                        "project folder, and a project never makes raremix read elsewhere; "
+                        "copy the file into the sources folder",
+                    )
+                )
+            refuse_special(path, file=f"{file}: {base.name}/{member}")
+            return path.read_bytes()
         return None
 
     return read
@@ -71,24 +90,22 @@ def read_qdpx(path: Path, *, file: str | None = None) -> RefiProject:
                     f"no project.qde inside the archive (found: {', '.join(archive.names[:5]) or 'nothing'})",
                 )
             )
-        root = parse_xml(archive.read(qde[0]), file=f"{name}/{qde[0]}")
-        return parse_project(root, file=name, read_internal=_zip_reader(archive))
+        return parse_project_stream(
+            archive.chunks(qde[0]),
+            file=name,
+            xml_file=f"{name}/{qde[0]}",
+            read_internal=_zip_reader(archive),
+        )
 
 
 def read_qde(path: Path, *, file: str | None = None) -> RefiProject:
     """Parse a bare ``project.qde``; source texts are looked for in a sources folder beside it."""
     name = file or path.name
-    root = parse_xml(_read_bytes(path, name), file=name)
-    return parse_project(root, file=name, read_internal=_sources_dir_reader(path.parent))
-
-
-def _read_bytes(path: Path, name: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise InputError(
-            Problem(name, f"cannot read the file: {error.strerror or error}")
-        ) from None
+    return parse_project_stream(
+        file_chunks(path, file=name),
+        file=name,
+        read_internal=_sources_dir_reader(path.parent, name),
+    )
 
 
 def read_project_file(path: Path, *, file: str | None = None) -> RefiProject:
@@ -111,6 +128,6 @@ def read_codebook_file(path: Path, *, file: str) -> tuple[list[RefiCode], list[s
     Raises:
         InputError: the file cannot be read, or its root is neither <CodeBook> nor <Project>.
     """
-    root = parse_xml(_read_bytes(path, file), file=file)
     warnings: list[str] = []
-    return parse_codebook(root, file=file, warnings=warnings), warnings
+    codes = parse_codebook_stream(file_chunks(path, file=file), file=file, warnings=warnings)
+    return codes, warnings

@@ -6,7 +6,7 @@ Source texts come from a reader of ``internal://`` files (see :mod:`toolkit.io.r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath
 from xml.etree.ElementTree import Element
 
@@ -22,7 +22,7 @@ from toolkit.io.refi.project import (
     RefiVariable,
 )
 from toolkit.io.refi.text import decode_text, resolve_quotes
-from toolkit.io.safety import local_name, namespace
+from toolkit.io.safexml import StreamTarget, local_name, namespace, parse_xml_stream
 
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -72,11 +72,16 @@ def _int(value: str | None, *, file: str, what: str) -> int | None:
     if value is None or value.strip() == "":
         return None
     try:
-        return int(value.strip())
+        number = int(value.strip())
     except ValueError:
         raise InputError(
-            Problem(file, f"{what}: '{value}' is not a whole number", column=what)
+            Problem(file, f"{what}: '{value[:40]}' is not a whole number", column=what)
         ) from None
+    if not 0 <= number < 2**63:
+        raise InputError(
+            Problem(file, f"{what}: {value.strip()[:40]} is not a position in a text", column=what)
+        )
+    return number
 
 
 def _check_namespace(root: Element, expected: str, *, file: str, warnings: list[str]) -> None:
@@ -92,42 +97,171 @@ def _check_namespace(root: Element, expected: str, *, file: str, warnings: list[
 
 
 def _parse_codes(codes: Element | None) -> list[RefiCode]:
+    """Codes in file order (depth first), walked with a stack: nesting has no limit."""
     out: list[RefiCode] = []
-
-    def walk(parent_element: Element, parent: str | None) -> None:
-        for element in _children(parent_element, "Code"):
-            guid = element.get("guid") or ""
-            out.append(
-                RefiCode(
-                    guid=guid,
-                    name=element.get("name") or guid,
-                    parent=parent,
-                    codable=(element.get("isCodable", "true").strip().lower() != "false"),
-                    description=_text_of(element, "Description"),
-                    color=element.get("color"),
-                )
+    if codes is None:
+        return out
+    stack: list[tuple[Iterator[Element], str | None]] = [(iter(_children(codes, "Code")), None)]
+    while stack:
+        element = next(stack[-1][0], None)
+        if element is None:
+            stack.pop()
+            continue
+        guid = element.get("guid") or ""
+        out.append(
+            RefiCode(
+                guid=guid,
+                name=element.get("name") or guid,
+                parent=stack[-1][1],
+                codable=(element.get("isCodable", "true").strip().lower() != "false"),
+                description=_text_of(element, "Description"),
+                color=element.get("color"),
             )
-            walk(element, guid)
-
-    if codes is not None:
-        walk(codes, None)
+        )
+        stack.append((iter(_children(element, "Code")), guid))
     return out
 
 
-def _parse_sets(element: Element | None) -> list[RefiSet]:
-    if element is None:
-        return []
-    sets = []
-    for item in _children(element, "Set"):
-        sets.append(
-            RefiSet(
-                guid=item.get("guid") or "",
-                name=(item.get("name") or "").strip(),
-                sources=tuple(m.get("targetGUID") or "" for m in _children(item, "MemberSource")),
-                codes=tuple(m.get("targetGUID") or "" for m in _children(item, "MemberCode")),
+class _Builder:
+    """A project assembled from its root's sections, one finished item at a time."""
+
+    def __init__(self, *, file: str, read_internal: Callable[[str], bytes | None]) -> None:
+        self.file = file
+        self.read_internal = read_internal
+        self.warnings: list[str] = []
+        self.name: str | None = None
+        self.origin: str | None = None
+        self.users: dict[str, str] = {}
+        self.codes: list[RefiCode] | None = None
+        self.variables: dict[str, RefiVariable] = {}
+        self.cases: list[RefiCase] = []
+        self.sources: list[RefiSource] = []
+        self.selections: list[RefiSelection] = []
+        self.sets: list[RefiSet] = []
+        self.missing: list[str] = []
+        self.external: list[str] = []
+
+    def root(self, root: Element) -> None:
+        if local_name(root.tag) != "Project":
+            raise InputError(
+                Problem(
+                    self.file,
+                    f"the root element is <{local_name(root.tag)}>, not <Project>: "
+                    "this is not a REFI-QDA project (a codebook is a .qdc file)",
+                )
             )
+        _check_namespace(root, PROJECT_NS, file=self.file, warnings=self.warnings)
+        self.name, self.origin = root.get("name"), root.get("origin")
+
+    def section(self, element: Element) -> None:
+        if local_name(element.tag) == "CodeBook" and self.codes is None:
+            self.codes = _parse_codes(_child(element, "Codes"))
+
+    def item(self, section: str, element: Element) -> None:
+        kind = local_name(element.tag)
+        if section == "Users" and kind == "User":
+            self.users[element.get("guid") or ""] = (
+                element.get("name") or element.get("id") or element.get("guid") or ""
+            )
+        elif section == "Variables" and kind == "Variable":
+            guid = element.get("guid") or ""
+            self.variables[guid] = RefiVariable(
+                guid=guid,
+                name=(element.get("name") or "").strip(),
+                type=element.get("typeOfVariable") or "Text",
+            )
+        elif section == "Cases" and kind == "Case":
+            self.cases.append(_case(element))
+        elif section == "Sources" and kind in SOURCE_KINDS:
+            self._source(element, kind)
+        elif section == "Sets" and kind == "Set":
+            self.sets.append(_set(element))
+
+    def _source(self, element: Element, kind: str) -> None:
+        guid = element.get("guid") or ""
+        path = element.get("plainTextPath") if kind == "TextSource" else element.get("path")
+        source = RefiSource(
+            guid=guid, kind=kind, name=(element.get("name") or guid).strip(), path=path
         )
-    return sets
+        self.sources.append(source)
+        if kind == "TextSource":
+            source.text = _source_text(
+                path,
+                file=self.file,
+                read_internal=self.read_internal,
+                warnings=self.warnings,
+                missing=self.missing,
+                external=self.external,
+            )
+        _collect_selections(
+            element,
+            source,
+            self.selections,
+            file=self.file,
+            read_internal=self.read_internal,
+            warnings=self.warnings,
+            missing=self.missing,
+            external=self.external,
+        )
+
+    def finish(self) -> RefiProject:
+        file, warnings = self.file, self.warnings
+        if self.missing:
+            warnings.append(
+                f"{file}: {len(self.missing)} source text file(s) are not in the project "
+                f"(for example '{self.missing[0]}'): quotes come from the selections' own text "
+                "or names"
+            )
+        if self.external:
+            warnings.append(
+                f"{file}: {len(self.external)} source(s) live outside the project "
+                f"({self.external[0]}, …) and are not read from disk: quotes come from the "
+                "selections' own text or names"
+            )
+        project = RefiProject(
+            file=file,
+            name=self.name,
+            origin=self.origin,
+            users=self.users,
+            codes=self.codes or [],
+            sources=self.sources,
+            selections=self.selections,
+            variables=self.variables,
+            cases=self.cases,
+            sets=self.sets,
+            warnings=warnings,
+        )
+        resolve_quotes(project)
+        return project
+
+
+def _case(case: Element) -> RefiCase:
+    values = []
+    for value in _children(case, "VariableValue"):
+        ref = _child(value, "VariableRef")
+        target = ref.get("targetGUID") if ref is not None else None
+        for kind in VALUE_KINDS:
+            text = _text_of(value, kind)
+            if target and text is not None:
+                values.append((target, kind, text.strip()))
+    return RefiCase(
+        guid=case.get("guid") or "",
+        name=(case.get("name") or case.get("guid") or "").strip(),
+        description=_text_of(case, "Description"),
+        source_refs=tuple(r.get("targetGUID") or "" for r in _children(case, "SourceRef")),
+        selection_refs=tuple(r.get("targetGUID") or "" for r in _children(case, "SelectionRef")),
+        code_refs=tuple(r.get("targetGUID") or "" for r in _children(case, "CodeRef")),
+        values=tuple(values),
+    )
+
+
+def _set(item: Element) -> RefiSet:
+    return RefiSet(
+        guid=item.get("guid") or "",
+        name=(item.get("name") or "").strip(),
+        sources=tuple(m.get("targetGUID") or "" for m in _children(item, "MemberSource")),
+        codes=tuple(m.get("targetGUID") or "" for m in _children(item, "MemberCode")),
+    )
 
 
 def parse_project(
@@ -136,124 +270,52 @@ def parse_project(
     file: str,
     read_internal: Callable[[str], bytes | None],
 ) -> RefiProject:
-    """Parse the root ``Project`` element of a ``project.qde``.
+    """Parse the root ``Project`` element of a ``project.qde`` (already a whole tree).
 
     Args:
         root: the parsed XML root.
         file: the file name for messages.
         read_internal: returns the bytes of an ``internal://`` file name, or None when absent.
     """
-    if local_name(root.tag) != "Project":
-        raise InputError(
-            Problem(
-                file,
-                f"the root element is <{local_name(root.tag)}>, not <Project>: "
-                "this is not a REFI-QDA project (a codebook is a .qdc file)",
-            )
-        )
-    warnings: list[str] = []
-    _check_namespace(root, PROJECT_NS, file=file, warnings=warnings)
-    users = {
-        u.get("guid") or "": u.get("name") or u.get("id") or u.get("guid") or ""
-        for users in _children(root, "Users")
-        for u in _children(users, "User")
-    }
-    codebook = _child(root, "CodeBook")
-    codes = _parse_codes(_child(codebook, "Codes") if codebook is not None else None)
-    variables = {
-        v.get("guid") or "": RefiVariable(
-            guid=v.get("guid") or "",
-            name=(v.get("name") or "").strip(),
-            type=v.get("typeOfVariable") or "Text",
-        )
-        for block in _children(root, "Variables")
-        for v in _children(block, "Variable")
-    }
-    cases = []
-    for block in _children(root, "Cases"):
-        for case in _children(block, "Case"):
-            values = []
-            for value in _children(case, "VariableValue"):
-                ref = _child(value, "VariableRef")
-                target = ref.get("targetGUID") if ref is not None else None
-                for kind in VALUE_KINDS:
-                    text = _text_of(value, kind)
-                    if target and text is not None:
-                        values.append((target, kind, text.strip()))
-            cases.append(
-                RefiCase(
-                    guid=case.get("guid") or "",
-                    name=(case.get("name") or case.get("guid") or "").strip(),
-                    description=_text_of(case, "Description"),
-                    source_refs=tuple(
-                        r.get("targetGUID") or "" for r in _children(case, "SourceRef")
-                    ),
-                    selection_refs=tuple(
-                        r.get("targetGUID") or "" for r in _children(case, "SelectionRef")
-                    ),
-                    code_refs=tuple(r.get("targetGUID") or "" for r in _children(case, "CodeRef")),
-                    values=tuple(values),
-                )
-            )
-    sources: list[RefiSource] = []
-    selections: list[RefiSelection] = []
-    missing_files: list[str] = []
-    external: list[str] = []
-    for block in _children(root, "Sources"):
-        for element in block:
-            kind = local_name(element.tag)
-            if kind not in SOURCE_KINDS:
-                continue
-            guid = element.get("guid") or ""
-            path = element.get("plainTextPath") if kind == "TextSource" else element.get("path")
-            source = RefiSource(
-                guid=guid, kind=kind, name=(element.get("name") or guid).strip(), path=path
-            )
-            sources.append(source)
-            if kind == "TextSource":
-                source.text = _source_text(
-                    path,
-                    file=file,
-                    read_internal=read_internal,
-                    warnings=warnings,
-                    missing=missing_files,
-                    external=external,
-                )
-            _collect_selections(
-                element,
-                source,
-                selections,
-                file=file,
-                read_internal=read_internal,
-                warnings=warnings,
-                missing=missing_files,
-                external=external,
-            )
-    if missing_files:
-        warnings.append(
-            f"{file}: {len(missing_files)} source text file(s) are not in the project "
-            f"(for example '{missing_files[0]}'): quotes come from the selections' own text or names"
-        )
-    if external:
-        warnings.append(
-            f"{file}: {len(external)} source(s) live outside the project ({external[0]}, …) and are "
-            "not read from disk: quotes come from the selections' own text or names"
-        )
-    project = RefiProject(
-        file=file,
-        name=root.get("name"),
-        origin=root.get("origin"),
-        users=users,
-        codes=codes,
-        sources=sources,
-        selections=selections,
-        variables=variables,
-        cases=cases,
-        sets=_parse_sets(_child(root, "Sets")),
-        warnings=warnings,
+    builder = _Builder(file=file, read_internal=read_internal)
+    builder.root(root)
+    for section in root:
+        if local_name(section.tag) != "CodeBook":
+            for item in section:
+                builder.item(local_name(section.tag), item)
+        builder.section(section)
+    return builder.finish()
+
+
+def parse_project_stream(
+    chunks: Iterable[bytes],
+    *,
+    file: str,
+    xml_file: str | None = None,
+    read_internal: Callable[[str], bytes | None],
+) -> RefiProject:
+    """Parse a ``project.qde`` fed in pieces: each source, case or user is read when its
+    element ends and then dropped, so memory follows the codings, not the file's size.
+
+    Args:
+        chunks: the document's bytes in pieces.
+        file: the file name for messages.
+        xml_file: the name for XML syntax errors (default ``file``).
+        read_internal: returns the bytes of an ``internal://`` file name, or None when absent.
+
+    Raises:
+        InputError: the XML is unsafe, malformed, too large, or not a REFI-QDA project.
+    """
+    builder = _Builder(file=file, read_internal=read_internal)
+    target = StreamTarget(
+        on_root=builder.root,
+        on_item=builder.item,
+        on_section=builder.section,
+        keep=("CodeBook",),
+        file=xml_file or file,
     )
-    resolve_quotes(project)
-    return project
+    parse_xml_stream(chunks, file=xml_file or file, target=target)
+    return builder.finish()
 
 
 def _source_text(
@@ -267,14 +329,18 @@ def _source_text(
 ) -> str | None:
     if not path:
         return None
-    scheme, _, rest = path.partition("://")
-    if scheme.lower() != "internal":
-        external.append(path)
-        return None
+    scheme, separator, rest = path.partition("://")
+    if not separator:  # "sources/x.txt" or "x.txt": a file of the project, no scheme written
+        scheme, rest = "internal", path
     member = PurePosixPath(rest.replace("\\", "/")).name
+    # Only ever read inside the project: a relative:// or absolute:// path is looked up by
+    # its file name in the project's sources, never followed.
     data = read_internal(member)
     if data is None:
-        missing.append(member)
+        if scheme.lower() == "internal":
+            missing.append(member)
+        else:
+            external.append(path)
         return None
     return decode_text(data, file=file, member=member, warnings=warnings)
 
@@ -289,11 +355,18 @@ def _collect_selections(
     warnings: list[str],
     missing: list[str],
     external: list[str],
-    text: str | None = None,
 ) -> None:
-    """Selections anywhere under a source (a PDF's Representation, a video's Transcript)."""
-    own_text = source.text if text is None else text
-    for child in element:
+    """Selections anywhere under a source (a PDF's Representation, a video's Transcript).
+
+    Walked with a stack, in file order: a crafted nesting has no depth limit.
+    """
+    stack: list[tuple[Iterator[Element], str | None]] = [(iter(element), source.text)]
+    while stack:
+        child = next(stack[-1][0], None)
+        if child is None:
+            stack.pop()
+            continue
+        own_text = stack[-1][1]
         kind = local_name(child.tag)
         if kind in ("Representation", "Transcript"):
             nested = _source_text(
@@ -306,51 +379,45 @@ def _collect_selections(
             )
             if nested is None:
                 nested = _text_of(child, "PlainTextContent")
-            _collect_selections(
-                child,
-                source,
-                out,
-                file=file,
-                read_internal=read_internal,
-                warnings=warnings,
-                missing=missing,
-                external=external,
-                text=nested,
-            )
+            stack.append((iter(child), source.text if nested is None else nested))
             continue
-        if kind not in SELECTION_KINDS:
-            continue
-        guid = child.get("guid") or ""
-        representation = _child(child, "Representation")
-        selection = RefiSelection(
-            guid=guid,
-            kind=kind,
-            name=child.get("name"),
-            source=source.guid,
-            start=_int(
-                child.get("startPosition"), file=file, what=f"startPosition of selection {guid}"
+        if kind in SELECTION_KINDS:
+            out.append(_selection(child, kind, source, own_text, file=file))
+
+
+def _selection(
+    child: Element, kind: str, source: RefiSource, own_text: str | None, *, file: str
+) -> RefiSelection:
+    guid = child.get("guid") or ""
+    representation = _child(child, "Representation")
+    plain = kind == "PlainTextSelection"
+    selection = RefiSelection(
+        guid=guid,
+        kind=kind,
+        name=child.get("name"),
+        source=source.guid,
+        start=_int(child.get("startPosition"), file=file, what=f"startPosition of selection {guid}")
+        if plain
+        else None,
+        end=_int(child.get("endPosition"), file=file, what=f"endPosition of selection {guid}")
+        if plain
+        else None,
+        own_text=_text_of(representation, "PlainTextContent")
+        or _text_of(child, "PlainTextContent"),
+        user=child.get("creatingUser"),
+    )
+    selection.quote = own_text  # provisional: the text this selection's positions index
+    for coding in _children(child, "Coding"):
+        ref = _child(coding, "CodeRef")
+        selection.codings.append(
+            RefiCoding(
+                guid=coding.get("guid") or "",
+                code=(ref.get("targetGUID") or "") if ref is not None else "",
+                user=coding.get("creatingUser") or child.get("creatingUser"),
+                selection=guid,
             )
-            if kind == "PlainTextSelection"
-            else None,
-            end=_int(child.get("endPosition"), file=file, what=f"endPosition of selection {guid}")
-            if kind == "PlainTextSelection"
-            else None,
-            own_text=_text_of(representation, "PlainTextContent")
-            or _text_of(child, "PlainTextContent"),
-            user=child.get("creatingUser"),
         )
-        selection.quote = own_text  # provisional: the text this selection's positions index
-        for coding in _children(child, "Coding"):
-            ref = _child(coding, "CodeRef")
-            selection.codings.append(
-                RefiCoding(
-                    guid=coding.get("guid") or "",
-                    code=(ref.get("targetGUID") or "") if ref is not None else "",
-                    user=coding.get("creatingUser") or child.get("creatingUser"),
-                    selection=guid,
-                )
-            )
-        out.append(selection)
+    return selection
 
 
 def parse_codebook(root: Element, *, file: str, warnings: list[str]) -> list[RefiCode]:
@@ -379,3 +446,43 @@ def parse_codebook(root: Element, *, file: str, warnings: list[str]) -> list[Ref
             f"the root element is <{local_name(root.tag)}>, not <CodeBook>: not a REFI-QDA codebook",
         )
     )
+
+
+def parse_codebook_stream(
+    chunks: Iterable[bytes], *, file: str, warnings: list[str]
+) -> list[RefiCode]:
+    """:func:`parse_codebook` of a document fed in pieces; a project's sources, cases and
+    the rest are dropped as they end, so only the codebook is ever held in memory."""
+    found: list[list[RefiCode]] = []
+    kind: list[str] = []
+
+    def on_root(root: Element) -> None:
+        kind.append(local_name(root.tag))
+        if kind[0] == "CodeBook":
+            _check_namespace(root, CODEBOOK_NS, file=file, warnings=warnings)
+        elif kind[0] != "Project":
+            raise InputError(
+                Problem(
+                    file,
+                    f"the root element is <{kind[0]}>, not <CodeBook>: not a REFI-QDA codebook",
+                )
+            )
+
+    def on_section(element: Element) -> None:
+        name = local_name(element.tag)
+        if found:
+            return
+        if kind[0] == "CodeBook" and name == "Codes":
+            found.append(_parse_codes(element))
+        elif kind[0] == "Project" and name == "CodeBook":
+            found.append(_parse_codes(_child(element, "Codes")))
+
+    target = StreamTarget(
+        on_root=on_root,
+        on_item=lambda _section, _element: None,
+        on_section=on_section,
+        keep=("CodeBook", "Codes"),
+        file=file,
+    )
+    parse_xml_stream(chunks, file=file, target=target)
+    return found[0] if found else []
