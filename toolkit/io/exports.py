@@ -31,7 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import InputError, Problem
-from toolkit.io.safety import connect_sqlite, query, sqlite_tables
+from toolkit.io.safety import connect_sqlite, query, sql_position, sql_text, sqlite_tables
 from toolkit.io.tables import read_table
 from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, ROW, Tables
 
@@ -373,7 +373,7 @@ def read_taguette(path: Path, *, file: str | None = None, project: int | None = 
     name = file or path.name
     connection = connect_sqlite(path, file=name)
     try:
-        tables = sqlite_tables(connection)
+        tables = sqlite_tables(connection, file=name)
         needed = {"documents", "tags", "highlights", "highlight_tags", "projects"}
         if not needed <= set(tables):
             raise InputError(
@@ -392,7 +392,7 @@ def read_taguette(path: Path, *, file: str | None = None, project: int | None = 
                         f"({', '.join(f'{i}: {n}' for i, n in projects)}); export the one you want as highlights CSV",
                     )
                 )
-            project = int(projects[0][0])
+            project = sql_position(projects[0][0], file=name, what="projects: id") or 0
         documents = query(
             connection,
             f"SELECT id, name FROM documents WHERE project_id = {int(project)} ORDER BY id",
@@ -413,20 +413,28 @@ def read_taguette(path: Path, *, file: str | None = None, project: int | None = 
         )
     finally:
         connection.close()
-    doc_name = {d: str(n) for d, n in documents}
-    tag_path = {t: str(p) for t, p, _ in tags}
+    doc_name = {d: sql_text(n) or f"document {d}" for d, n in documents}
+    tag_path = {t: sql_text(p) or f"tag {t}" for t, p, _ in tags}
     codebook = pl.DataFrame(
         {
-            "code_id": [str(p) for _, p, _ in tags],
-            "label": [str(p) for _, p, _ in tags],
+            "code_id": [tag_path[t] for t, _, _ in tags],
+            "label": [tag_path[t] for t, _, _ in tags],
             "parent_id": [None] * len(tags),
-            "description": [(d or None) for _, _, d in tags],
+            "description": [(sql_text(d) or None) for _, _, d in tags],
         },
         schema=CODEBOOK_SCHEMA,
     )
     rows = [
-        (doc_name[d], tag_path[t], html_to_text(snippet or ""), doc_name[d], int(s), int(e), None)
-        for _, d, s, e, snippet, t in highlights
+        (
+            doc_name[d],
+            tag_path[t],
+            html_to_text(sql_text(snippet) or ""),
+            doc_name[d],
+            sql_position(s, file=name, what=f"highlight {h}: start_offset"),
+            sql_position(e, file=name, what=f"highlight {h}: end_offset"),
+            None,
+        )
+        for h, d, s, e, snippet, t in highlights
         if d in doc_name and t in tag_path
     ]
     codings = pl.DataFrame(rows, schema=CODINGS_SCHEMA, orient="row")

@@ -31,7 +31,7 @@ import polars as pl
 
 from toolkit.errors import InputError, Problem
 from toolkit.io.refi import attribute_column
-from toolkit.io.safety import connect_sqlite, query, sqlite_tables
+from toolkit.io.safety import connect_sqlite, query, sql_position, sql_text, sqlite_tables
 from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, Tables
 
 REQUIRED = {
@@ -86,7 +86,7 @@ def read_qualcoder(path: Path, *, file: str | None = None) -> Tables:
     name = file or (f"{db.parent.name}/{db.name}" if db.name == "data.qda" else db.name)
     warnings: list[str] = []
     with _connect(db, name) as connection:
-        tables = sqlite_tables(connection)
+        tables = sqlite_tables(connection, file=name)
         missing = [
             f"{t}({', '.join(c for c in cols if c not in tables.get(t, []))})"
             for t, cols in REQUIRED.items()
@@ -112,8 +112,8 @@ def read_qualcoder(path: Path, *, file: str | None = None) -> Tables:
         attributes = rows("attribute", ["name", "attr_type", "value", "id"])
     codebook = _codebook(categories, codes, file=name, warnings=warnings)
     code_id = {c["cid"]: f"code:{c['cid']}" for c in codes}
-    source_name = {s["id"]: str(s["name"]) for s in sources}
-    fulltext = {s["id"]: s["fulltext"] for s in sources}
+    source_name = {s["id"]: _name(s["name"], f"source {s['id']}", warnings, name) for s in sources}
+    fulltext = {s["id"]: sql_text(s["fulltext"]) for s in sources}
     if cases:
         participants, owner_of = _by_cases(
             cases, case_text, attribute_types, attributes, file=name, warnings=warnings
@@ -121,7 +121,7 @@ def read_qualcoder(path: Path, *, file: str | None = None) -> Tables:
     else:
         text_sources = [s for s in sources if s["fulltext"] is not None]
         participants = pl.DataFrame(
-            {"participant_id": [str(s["name"]) for s in text_sources]},
+            {"participant_id": [source_name[s["id"]] for s in text_sources]},
             schema={"participant_id": pl.String},
         )
         warnings.append(
@@ -136,13 +136,15 @@ def read_qualcoder(path: Path, *, file: str | None = None) -> Tables:
     bad_positions: list[str] = []
     unknown_code = 0
     unowned: Counter[str] = Counter()
-    for row in sorted(coded, key=lambda r: (r["ctid"] is None, r["ctid"])):
+    for row in sorted(coded, key=_ctid_order):
         if row["cid"] not in code_id:
             unknown_code += 1
             continue
-        pos0, pos1 = _position(row["pos0"]), _position(row["pos1"])
+        where = f"code_text ctid {row['ctid']}"
+        pos0 = sql_position(row["pos0"], file=name, what=f"{where}: pos0")
+        pos1 = sql_position(row["pos1"], file=name, what=f"{where}: pos1")
         text = fulltext.get(row["fid"])
-        quote = row["seltext"]
+        quote = sql_text(row["seltext"])
         if text is not None and pos0 is not None and pos1 is not None:
             if not 0 <= pos0 <= pos1 <= len(text) or (
                 quote is not None and text[pos0:pos1] != quote
@@ -160,7 +162,7 @@ def read_qualcoder(path: Path, *, file: str | None = None) -> Tables:
         out["source"].append(source_name.get(row["fid"]))
         out["start"].append(pos0)
         out["end"].append(pos1)
-        out["coder"].append(row["owner"])
+        out["coder"].append(sql_text(row["owner"]))
     if bad_positions:
         warnings.append(
             f"{name}: {len(bad_positions)} coded segment(s) do not match their source text at their "
@@ -188,10 +190,20 @@ def read_qualcoder(path: Path, *, file: str | None = None) -> Tables:
     )
 
 
-def _position(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    return int(value)
+def _ctid_order(row: dict[str, Any]) -> tuple[bool, bool, Any]:
+    """Coded segments in ctid order; a ctid stored as text (SQLite allows it) sorts last."""
+    ctid = row["ctid"]
+    numeric = isinstance(ctid, int | float) and not isinstance(ctid, bool)
+    return (ctid is None, not numeric, ctid if numeric else str(ctid))
+
+
+def _name(value: Any, fallback: str, warnings: list[str], file: str) -> str:
+    """A name from the database; NULL or blank becomes ``fallback``, with a warning."""
+    text = sql_text(value)
+    if text is None or not text.strip():
+        warnings.append(f"{file}: {fallback} has no name; called '{fallback}'")
+        return fallback
+    return text
 
 
 def _codebook(
@@ -212,7 +224,12 @@ def _codebook(
             orphans += 1
             parent = None
         children[f"cat:{parent}" if parent is not None else None].append(
-            (f"cat:{cat['catid']}", str(cat["name"]), cat["memo"] or None, None)
+            (
+                f"cat:{cat['catid']}",
+                _name(cat["name"], f"category {cat['catid']}", warnings, file),
+                sql_text(cat["memo"]) or None,
+                None,
+            )
         )
     for code in codes:
         parent_key: str | None = None
@@ -224,7 +241,12 @@ def _codebook(
             else:
                 orphans += 1
         children[parent_key].append(
-            (f"code:{code['cid']}", str(code["name"]), code["memo"] or None, code["color"] or None)
+            (
+                f"code:{code['cid']}",
+                _name(code["name"], f"code {code['cid']}", warnings, file),
+                sql_text(code["memo"]) or None,
+                sql_text(code["color"]) or None,
+            )
         )
     if orphans:
         warnings.append(
@@ -234,18 +256,32 @@ def _codebook(
     rows: list[tuple[str, str, str | None, str | None, str | None]] = []
     seen: set[str] = set()
 
-    def walk(key: str | None) -> None:
+    def ordered(key: str | None) -> Iterator[tuple[str, str, str | None, str | None]]:
         # Categories first, then codes, each alphabetically, as QualCoder shows them.
-        for node_id, label, memo, color in sorted(
-            children.get(key, []), key=lambda n: (not n[0].startswith("cat:"), n[1].casefold())
-        ):
-            if node_id in seen:
-                raise InputError(Problem(file, f"the category tree has a cycle through '{label}'"))
-            seen.add(node_id)
-            rows.append((node_id, label, key, memo, color))
-            walk(node_id)
+        return iter(
+            sorted(
+                children.get(key, []),
+                key=lambda n: (not n[0].startswith("cat:"), n[1].casefold()),
+            )
+        )
 
-    walk(None)
+    # Depth first with a stack: a category tree thousands of levels deep is no RecursionError.
+    stack: list[tuple[str | None, Iterator[tuple[str, str, str | None, str | None]]]] = [
+        (None, ordered(None))
+    ]
+    while stack:
+        key, pending = stack[-1]
+        node = next(pending, None)
+        if node is None:
+            stack.pop()
+            continue
+        node_id, label, memo, color = node
+        if node_id in seen:
+            raise InputError(Problem(file, f"the category tree has a cycle through '{label}'"))
+        seen.add(node_id)
+        rows.append((node_id, label, key, memo, color))
+        stack.append((node_id, ordered(node_id)))
+
     unreached = len(categories) + len(codes) - len(rows)
     if unreached:
         raise InputError(
@@ -275,13 +311,19 @@ def _by_cases(
     file: str,
     warnings: list[str],
 ) -> tuple[pl.DataFrame, Any]:
-    names = {c["caseid"]: str(c["name"]) for c in cases}
-    order = [names[c["caseid"]] for c in sorted(cases, key=lambda c: str(c["name"]).casefold())]
+    names = {c["caseid"]: _name(c["name"], f"case {c['caseid']}", warnings, file) for c in cases}
+    order = sorted(names.values(), key=str.casefold)
     spans: dict[Any, list[tuple[int, int, str]]] = defaultdict(list)
     for row in case_text:
         if row["caseid"] in names:
             spans[row["fid"]].append(
-                (_position(row["pos0"]) or 0, _position(row["pos1"]) or 0, names[row["caseid"]])
+                (
+                    sql_position(row["pos0"], file=file, what=f"case_text of case {row['caseid']}")
+                    or 0,
+                    sql_position(row["pos1"], file=file, what=f"case_text of case {row['caseid']}")
+                    or 0,
+                    names[row["caseid"]],
+                )
             )
 
     def owner_of(fid: Any, pos0: int, pos1: int) -> str | None:
@@ -313,9 +355,9 @@ def _by_cases(
                 and (row["attr_type"] or "").lower() == "case"
                 and row["id"] in by_case
             ):
-                value = row["value"]
+                value = sql_text(row["value"])
                 values[by_case[row["id"]]] = (
-                    None if value is None or str(value).strip() == "" else str(value).strip()
+                    None if value is None or value.strip() == "" else value.strip()
                 )
         kind: Literal["numeric", "categorical"] = (
             "numeric" if (attr["valuetype"] or "").lower() == "numeric" else "categorical"

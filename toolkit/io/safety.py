@@ -47,6 +47,8 @@ __all__ = [
     "query",
     "refuse_special",
     "special_file",
+    "sql_position",
+    "sql_text",
     "sqlite_tables",
 ]
 
@@ -316,13 +318,61 @@ def connect_sqlite(path: Path, *, file: str | None = None) -> sqlite3.Connection
     return connection
 
 
-def sqlite_tables(connection: sqlite3.Connection) -> dict[str, list[str]]:
-    """Table name -> column names."""
+def sqlite_tables(
+    connection: sqlite3.Connection, *, file: str = "database"
+) -> dict[str, list[str]]:
+    """Table name -> column names (a table named with quotes or SQL is only a name here)."""
     tables: dict[str, list[str]] = {}
-    for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
-        columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')]
-        tables[str(table)] = [str(c) for c in columns]
+    try:
+        names = list(connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        for (table,) in names:
+            columns = connection.execute(
+                "SELECT name FROM pragma_table_info(?)", (str(table),)
+            ).fetchall()
+            tables[str(table)] = [str(c) for (c,) in columns]
+    except sqlite3.DatabaseError as error:
+        raise InputError(
+            Problem(file, f"cannot read the database ({error}); is it damaged?")
+        ) from None
     return tables
+
+
+MAX_POSITION = 2**63 - 1
+
+
+def sql_position(value: Any, *, file: str, what: str) -> int | None:
+    """A text position stored in a database: a whole number from 0 to 2^63-1, or None.
+
+    SQLite stores whatever it is given: text, a BLOB, a float or a number beyond int64 is
+    an InputError naming ``what`` (for example ``code_text ctid 7: pos0``), never a crash.
+    """
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not 0 <= number <= MAX_POSITION:
+        shown = f"a BLOB of {len(value)} bytes" if isinstance(value, bytes) else repr(value)[:40]
+        raise InputError(
+            Problem(file, f"{what}: {shown} is not a position in a text (a whole number ≥ 0)")
+        )
+    return number
+
+
+def sql_text(value: Any) -> str | None:
+    """A name or text stored in a database: NULL stays None (never the text "None"), a BLOB
+    is decoded as UTF-8 with replacement characters."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def query(connection: sqlite3.Connection, sql: str, *, file: str) -> list[tuple[Any, ...]]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from toolkit.folders import check_output_folder
 from toolkit.report.render import (
     FORMATS,
     Rendered,
@@ -55,6 +56,7 @@ def render_study(
     chosen = _formats(formats, settings.formats)
     target = out_dir if out_dir is not None else Path("reports") / study.id
     with browser_starting(any(f in chosen for f in ("pdf", "docx"))):
+    check_output_folder(target, protect=inputs_of([study]))  # before any work
         report = build_study_report(analyse_study(study, settings))
         return render_report(
             report, target, formats=chosen, engine=engine, protect=inputs_of([study])
@@ -101,7 +103,6 @@ def render_comparison(
         crosswalk_file=crosswalk.name if crosswalk else "crosswalk.csv",
         min_cell=min_cell,
     )
-    report = build_comparison_report(studies, comparison, crosswalk=crosswalk)
     target = (
         out_dir
         if out_dir is not None
@@ -111,6 +112,8 @@ def render_comparison(
     return render_report(
         report, target, formats=_formats(formats, FORMATS), engine=engine, protect=protect
     )
+    check_output_folder(target, protect=protect)  # before any work
+    report = build_comparison_report(studies, comparison, crosswalk=crosswalk)
 
 
 def demo_studies() -> list[Path]:
