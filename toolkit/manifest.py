@@ -11,12 +11,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from toolkit import choices
 from toolkit.errors import InputError, Problem
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: The condition ``raremix import`` writes: ``validate`` warns about it, ``report`` refuses it.
+CONDITION_PLACEHOLDER = "Unknown condition — edit study.yml"
 
 # The lists live in toolkit.choices; these Literals spell them out for pydantic and mypy, and
 # tests/test_house.py checks that each one equals its list.
@@ -58,7 +68,14 @@ class StudyInfo(_Strict):
 
 
 class Speakers(_Strict):
+    # A turn starts with a short tag and a colon: "P1: ...", "Anna: ..." (group 1 is the tag).
     pattern: str = r"^\s*([A-Za-z][\w.-]{0,15})\s*:"
+    # Tags that are not participants (compared ignoring case).
+    exclude: list[str] = Field(
+        default_factory=lambda: ["M", "Mod", "Moderator", "I", "Interviewer", "Facilitator"]
+    )
+    # "source": P1 in one focus group is not P1 in another; "study": the same tag, one person.
+    scope: Literal["source", "study"] = "source"
 
     @field_validator("pattern")
     @classmethod
@@ -186,6 +203,11 @@ class Manifest(_Strict):
     analysis: Analysis = Field(default_factory=Analysis)
     privacy: Privacy = Field(default_factory=Privacy)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)
+
+    def line_of(self, *keys: str) -> int | None:
+        """The line of a key in study.yml (``line_of("study", "condition", "name")``)."""
+        return _line_of(keys, self._lines)
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -270,9 +292,11 @@ def parse_manifest(
             Problem(file, "expected a YAML mapping with 'study' and 'inputs' sections")
         )
     try:
-        return Manifest.model_validate(data)
+        manifest = Manifest.model_validate(data)
     except ValidationError as error:
         raise InputError(_problems_from(error, file, lines)) from None
+    manifest._lines = dict(lines or {})
+    return manifest
 
 
 def read_manifest(path: Path) -> Manifest:

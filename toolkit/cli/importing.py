@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from toolkit.choices import PARTICIPANT_UNITS
+
 
 @click.command("import")
 @click.argument("file", type=click.Path(path_type=Path, exists=False), metavar="FILE")
@@ -22,8 +24,8 @@ import click
     "fmt",
     default=None,
     metavar="F",
-    help="What FILE is, when the extension does not say: refi, qualcoder, taguette, maxqda, "
-    "canonical, redcap (default: detected).",
+    help="What FILE is, when the extension does not say: refi, qualcoder, taguette, mex "
+    "(MAXQDA exchange), maxqda (coded segments), dedoose, canonical, redcap (default: detected).",
 )
 @click.option(
     "--dictionary",
@@ -40,6 +42,15 @@ import click
     help="For a coded-segment spreadsheet: the column holding KEY (participant_id, code_id, "
     "quote, source, start, end, coder). Repeatable.",
 )
+@click.option(
+    "--participant-unit",
+    "unit",
+    type=click.Choice(PARTICIPANT_UNITS),
+    default=None,
+    help="Who a participant is: case (the project's cases), source (one document each), "
+    "speaker (focus-group turns tagged 'P1: ...'), user (each coder). Default: cases where "
+    "the project has them, else sources. Written into study.yml as participant_unit.",
+)
 @click.option("--force", is_flag=True, help="Replace the contents of a non-empty output folder.")
 def import_(
     file: Path,
@@ -47,11 +58,13 @@ def import_(
     fmt: str | None,
     dictionary: Path | None,
     column_pairs: tuple[str, ...],
+    unit: str | None,
     force: bool,
 ) -> None:
     """Import a REFI-QDA project (.qdpx .qde) or codebook (.qdc), a QualCoder project
-    (NAME.qda), a Taguette project (.sqlite3), a coded-segment spreadsheet (Taguette,
-    QualCoder, MAXQDA) or a REDCap export into a study folder.
+    (NAME.qda), a Taguette project (.sqlite3), a MAXQDA exchange file (.mex), a coded-segment
+    spreadsheet (Taguette, QualCoder, MAXQDA, Dedoose excerpts) or a REDCap export into a
+    study folder.
 
     Writes participants.csv, codebook.csv, codings.csv and a study.yml to edit (condition
     name, attribute levels), then prints what it could not take over as warnings.
@@ -61,6 +74,7 @@ def import_(
     \b
         raremix import interviews.qdpx -o my-study/ && raremix validate my-study/
         raremix import redcap_data.csv --dictionary redcap_dictionary.csv -o my-study/
+        raremix import focus-group.csv --participant-unit speaker -o my-study/
     """
     from toolkit.errors import UsageError
     from toolkit.io.importers import write_import
@@ -74,7 +88,13 @@ def import_(
             )
         columns[key.strip()] = name.strip()
     summary = write_import(
-        file, output, fmt=fmt, columns=columns or None, dictionary=dictionary, force=force
+        file,
+        output,
+        fmt=fmt,
+        columns=columns or None,
+        dictionary=dictionary,
+        force=force,
+        unit=unit,
     )
     for warning in summary.warnings:
         click.echo(f"Warning: {warning}", err=True)

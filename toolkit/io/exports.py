@@ -338,6 +338,7 @@ def read_export(
         codings=codings,
         files={"participants": name, "codebook": name, "codings": name},
         warnings=tuple(warnings),
+        unit="source",
     )
 
 
@@ -452,6 +453,7 @@ def read_taguette(path: Path, *, file: str | None = None, project: int | None = 
         codings=codings,
         files={"participants": name, "codebook": name, "codings": name},
         warnings=warnings,
+        unit="source",
     )
 
 

@@ -32,15 +32,23 @@ import yaml
 
 from toolkit.errors import InputError, Problem, UsageError
 from toolkit.folders import check_output_folder, staged_folder
-from toolkit.io import exports, qualcoder, redcap, refi
+from toolkit.io import dedoose, exports, kinds, mex, qualcoder, redcap, refi
 from toolkit.io.safety import refuse_special
 from toolkit.io.tables import RoleTable, read_table
+from toolkit.io.units import apply_unit
+from toolkit.manifest import CONDITION_PLACEHOLDER, Speakers
 from toolkit.model import CODEBOOK_SCHEMA, CODINGS_SCHEMA, ROW, Tables
 from toolkit.output import frame_to_csv
 
-PROJECT_FORMATS = ("refi", "qualcoder", "taguette-db", "redcap")
+PROJECT_FORMATS = ("refi", "qualcoder", "taguette-db", "redcap", "mex", "dedoose")
+#: What each participant unit means, in the study.yml ``raremix import`` writes.
+UNIT_WORDS = {
+    "case": "each case of the project is one participant",
+    "source": "each document (interview transcript) is one participant",
+    "speaker": "each speaker of a focus group (turns tagged 'P1: ...') is one participant",
+    "user": "each coder is one participant",
+}
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
-CONDITION_PLACEHOLDER = "Unknown condition — edit study.yml"
 
 
 def detect(path: Path, *, fmt: str | None = None, dictionary: Path | None = None) -> str:
@@ -62,6 +70,11 @@ def detect(path: Path, *, fmt: str | None = None, dictionary: Path | None = None
             return "taguette-db"
         if key == "redcap":
             return "redcap"
+        if key in ("mex", "maxqda-mex") and mex.is_mex(path):
+            return "mex"
+        kinds.refuse_mismatch(path, fmt)
+        if key == "dedoose":
+            return "dedoose"
         return "segments"
     suffix = path.suffix.lower()
     if qualcoder.is_qualcoder(path):
@@ -79,16 +92,19 @@ def detect(path: Path, *, fmt: str | None = None, dictionary: Path | None = None
         return "qdc"
     if exports.is_taguette(path):
         return "taguette-db"
+    if mex.is_mex(path):
+        return "mex"
     if suffix in TABLE_SUFFIXES:
         if dictionary is not None or _redcap_pair(path):
             return "redcap"
-        return "segments"
+        return "dedoose" if kinds.dedoose_header(path) else "segments"
     raise InputError(
         Problem(
             path.name,
             f"cannot tell what '{suffix or path.name}' is: raremix reads REFI-QDA (.qdpx .qde .qdc), "
-            "QualCoder projects (NAME.qda), Taguette projects (.sqlite3), coded-segment spreadsheets "
-            "and REDCap exports (.csv .xlsx .xls)",
+            "QualCoder projects (NAME.qda), Taguette projects (.sqlite3), MAXQDA exchange files "
+            "(.mex), coded-segment spreadsheets (MAXQDA, QualCoder, Taguette, Dedoose) and REDCap "
+            "exports (.csv .xlsx .xls)",
         )
     )
 
@@ -148,6 +164,8 @@ def read_project(
     fmt: str | None = None,
     columns: Mapping[str, str] | None = None,
     dictionary: Path | None = None,
+    unit: str | None = None,
+    speakers: Speakers | None = None,
 ) -> Tables:
     """Read a whole vendor project (or export) into canonical tables.
 
@@ -157,11 +175,28 @@ def read_project(
         fmt: a format name (one of :data:`PROJECT_FORMATS` or an export format) instead of detection.
         columns: canonical key -> column name, for spreadsheets.
         dictionary: a REDCap data dictionary.
+        unit: who a participant is (:mod:`toolkit.io.units`); None: as the file says.
+        speakers: how speaker turns are tagged (``unit`` speaker).
 
     Raises:
         InputError: anything wrong with the file, naming it.
     """
+    tables = _read_kind(path, fmt=fmt, columns=columns, dictionary=dictionary)
+    return apply_unit(tables, unit, speakers=speakers, file=path.name)
+
+
+def _read_kind(
+    path: Path,
+    *,
+    fmt: str | None,
+    columns: Mapping[str, str] | None,
+    dictionary: Path | None,
+) -> Tables:
     kind = detect(path, fmt=fmt, dictionary=dictionary)
+    if kind == "mex":
+        return mex.read_mex(path)
+    if kind == "dedoose":
+        return dedoose.read_dedoose(path)
     if kind == "refi":
         return refi.read_refi(path)
     if kind == "qdc":
@@ -191,7 +226,7 @@ def read_codings_file(
 ) -> RoleTable:
     """The codings of a vendor file named as ``inputs.codings`` (project or segment export)."""
     kind = detect(path, fmt=fmt)
-    if kind in ("refi", "qualcoder", "taguette-db"):
+    if kind in ("refi", "qualcoder", "taguette-db", "mex", "dedoose"):
         tables = read_project(path, fmt=fmt)
         return _role(tables, tables.codings)
     if kind in ("qdc", "redcap"):
@@ -260,20 +295,32 @@ class ImportSummary:
     codes: int
     codings: int
     warnings: tuple[str, ...]
+    unit: str = "case"
 
     def line(self) -> str:
         from toolkit.text import plural
 
         return (
             f"imported {self.kind}: {plural(self.participants, 'participant')}, "
-            f"{plural(self.codes, 'code')}, {plural(self.codings, 'coding')} -> {self.output}"
+            f"{plural(self.codes, 'code')}, {plural(self.codings, 'coding')} -> {self.output} "
+            f"(participant unit: {self.unit})"
         )
 
 
 def study_slug(path: Path) -> str:
     """A study id from a file name: "Calciphylaxis Study 2024.qdpx" -> calciphylaxis-study-2024."""
     stem = path.name
-    for suffix in (".qdpx", ".qde", ".qdc", ".qda", ".sqlite3", ".sqlite", ".db", *TABLE_SUFFIXES):
+    for suffix in (
+        ".qdpx",
+        ".qde",
+        ".qdc",
+        ".qda",
+        ".mex",
+        ".sqlite3",
+        ".sqlite",
+        ".db",
+        *TABLE_SUFFIXES,
+    ):
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
@@ -313,9 +360,17 @@ def _attributes_yaml(participants: pl.DataFrame, types: Mapping[str, str]) -> di
 
 
 def manifest_text(
-    *, slug: str, title: str, source: str, kind: str, attributes: dict[str, Any], has_codebook: bool
+    *,
+    slug: str,
+    title: str,
+    source: str,
+    kind: str,
+    attributes: dict[str, Any],
+    has_codebook: bool,
+    unit: str = "case",
 ) -> str:
-    """The study.yml ``raremix import`` writes (comments say what to check)."""
+    """The study.yml ``raremix import`` writes (comments say what to check); ``unit`` is
+    who a participant is (``participant_unit``)."""
     inputs: dict[str, str] = {"participants": "participants.csv"}
     if has_codebook:
         inputs["codebook"] = "codebook.csv"
@@ -327,6 +382,7 @@ def manifest_text(
             "condition": {"name": CONDITION_PLACEHOLDER},
             "synthetic": False,
         },
+        "participant_unit": unit,
         "inputs": inputs,
     }
     if attributes:
@@ -335,6 +391,7 @@ def manifest_text(
         f"# Written by `raremix import` from {source} ({kind}).\n"
         '# Check before use: the condition name (and its ontology_id, e.g. "MONDO:..."), the title,\n'
         "# and the attributes' types and levels. Then run `raremix validate` on this folder.\n"
+        f"# participant_unit: {unit} = {UNIT_WORDS.get(unit, unit)}.\n"
     )
     return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
@@ -354,6 +411,7 @@ def write_import(
     columns: Mapping[str, str] | None = None,
     dictionary: Path | None = None,
     force: bool = False,
+    unit: str | None = None,
 ) -> ImportSummary:
     """Read a vendor file and write a study folder: three canonical CSVs and a study.yml.
 
@@ -389,7 +447,7 @@ def write_import(
             ),
         )
     else:
-        tables = read_project(path, fmt=fmt, columns=columns, dictionary=dictionary)
+        tables = read_project(path, fmt=fmt, columns=columns, dictionary=dictionary, unit=unit)
     has_codebook = tables.codebook.height > 0
     files = {
         "participants.csv": frame_to_csv(_canonical(tables.participants, ["participant_id"])),
@@ -401,6 +459,7 @@ def write_import(
             kind=kind,
             attributes=_attributes_yaml(tables.participants, tables.attribute_types),
             has_codebook=has_codebook,
+            unit=tables.unit or "case",
         ).encode("utf-8"),
     }
     if has_codebook:
@@ -415,4 +474,5 @@ def write_import(
         codes=tables.codebook.height,
         codings=tables.codings.height,
         warnings=tables.warnings,
+        unit=tables.unit or "case",
     )

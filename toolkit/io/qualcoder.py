@@ -187,6 +187,8 @@ def read_qualcoder(path: Path, *, file: str | None = None) -> Tables:
         files={"participants": name, "codebook": name, "codings": name},
         attribute_types=participant_types,  # type: ignore[arg-type]
         warnings=tuple(warnings),
+        unit="case" if cases else "source",
+        texts={source_name[k]: t for k, t in fulltext.items() if t is not None},
     )
 
 

@@ -16,6 +16,7 @@ from toolkit.io.tables import RoleTable, read_table
 from toolkit.manifest import Manifest, read_manifest
 from toolkit.model import (
     CODEBOOK_SCHEMA,
+    CODINGS_OPTIONAL,
     CODINGS_REQUIRED,
     CODINGS_SCHEMA,
     PARTICIPANT_ID,
@@ -133,6 +134,8 @@ def read_tables(
             fmt=manifest.inputs.format,
             columns=manifest.inputs.columns,
             dictionary=paths.get("dictionary"),
+            unit=manifest.participant_unit,
+            speakers=manifest.inputs.speakers,
         )
         # Separate canonical files override the project's own tables.
         overrides: dict[str, RoleTable] = {
@@ -228,7 +231,8 @@ def read_role(
             )
         )
     if role == "codings":
-        return RoleTable(frame.select([c for c in frame.columns if c in (*CODINGS_SCHEMA, "_row")]))
+        keep = (*CODINGS_SCHEMA, *CODINGS_OPTIONAL, "_row")
+        return RoleTable(frame.select([c for c in frame.columns if c in keep]))
     if "participant_id" not in frame.columns:
         from toolkit.io import importers
 

@@ -7,13 +7,14 @@ from pathlib import Path
 import polars as pl
 
 from toolkit.errors import InputError, Problem, raise_if
-from toolkit.manifest import Manifest
+from toolkit.manifest import CONDITION_PLACEHOLDER, Manifest
 from toolkit.model.attributes import check_manifest_attributes, type_attributes
 from toolkit.model.patterns import compile_patterns
 from toolkit.model.problems import Collector
 from toolkit.model.schemas import (
     CODE_ID,
     CODEBOOK_SCHEMA,
+    CODINGS_OPTIONAL,
     CODINGS_SCHEMA,
     PARTICIPANT_ID,
     ROW,
@@ -112,6 +113,13 @@ def build_study(
                     f"{'the coders ' + ', '.join(coders) if coders else 'no coder (no coder column)'}",
                 )
             )
+    if manifest.study.condition.name.strip() == CONDITION_PLACEHOLDER:
+        line = manifest.line_of("study", "condition", "name")
+        warnings.append(
+            f"study.yml{f':{line}' if line else ''}: study.condition.name is still the placeholder "
+            "raremix import wrote; give the condition's name before making a report "
+            "(`raremix report` refuses the placeholder)"
+        )
     try:
         compile_patterns(manifest.privacy.redact.patterns)
     except InputError as error:
@@ -122,7 +130,9 @@ def build_study(
     # Selecting columns keeps the rows (and so the positions) as they are.
     participants = participants.select(ROW, PARTICIPANT_ID, *specs)
     codebook = codebook.select(*([ROW] if ROW in codebook.columns else []), *CODEBOOK_SCHEMA)
-    codings = codings.select(ROW, *CODINGS_SCHEMA)
+    codings = codings.select(
+        ROW, *CODINGS_SCHEMA, *(c for c in CODINGS_OPTIONAL if c in codings.columns)
+    )
     return Study(
         manifest=manifest,
         root=root,

@@ -30,7 +30,7 @@ from typing import Literal
 import polars as pl
 
 from toolkit.errors import InputError, Problem, UsageError
-from toolkit.manifest import Manifest
+from toolkit.manifest import CONDITION_PLACEHOLDER, Manifest
 
 ROW = "_row"
 PARTICIPANT_ID = "participant_id"
@@ -53,6 +53,9 @@ CODINGS_SCHEMA: dict[str, type[pl.DataType]] = {
     "coder": pl.String,
 }
 CODINGS_REQUIRED = ("participant_id", "code_id")
+#: Optional codings columns kept only when the file has them: ``exemplar`` (true/false) marks
+#: the researcher's exemplar quotations for the joint display.
+CODINGS_OPTIONAL: dict[str, type[pl.DataType]] = {"exemplar": pl.Boolean}
 CODEBOOK_REQUIRED = ("code_id",)
 
 
@@ -190,6 +193,26 @@ class Study:
                 f"unknown attribute '{name}' in study '{self.id}'; known attributes: {known}"
             ) from None
 
+    @property
+    def placeholder_condition(self) -> bool:
+        """True while study.yml still names the condition ``raremix import`` wrote."""
+        return self.condition.strip() == CONDITION_PLACEHOLDER
+
+    def require_condition(self) -> None:
+        """Raise InputError while the condition is the placeholder ``raremix import`` wrote
+        (a report titled "Unknown condition" must not leave the building)."""
+        if self.placeholder_condition:
+            raise InputError(
+                Problem(
+                    self.files.get("manifest", "study.yml"),
+                    f"study.condition.name is still '{CONDITION_PLACEHOLDER}', which raremix "
+                    "import wrote: give the condition's name (and its ontology_id, for example "
+                    "MONDO:0007288) in study.yml, then run the report again",
+                    line=self.manifest.line_of("study", "condition", "name"),
+                    column="study.condition.name",
+                )
+            )
+
     def require_codes(self) -> None:
         """Raise InputError when the study has no codes at all (nothing to analyse yet)."""
         if self.codebook.height == 0:
@@ -225,3 +248,5 @@ class Tables:
     unit: str | None = None
     #: ``inputs.roster`` as read, when the study names one.
     roster: Roster | None = None
+    #: Source name -> its full text, where the reader has it (speaker turns are found there).
+    texts: Mapping[str, str] = field(default_factory=dict)

@@ -53,6 +53,7 @@ def render_study(
     from toolkit.report.document import build_study_report
 
     study, settings = load(study_path)
+    study.require_condition()
     chosen = _formats(formats, settings.formats)
     target = out_dir if out_dir is not None else Path("reports") / study.id
     with browser_starting(any(f in chosen for f in ("pdf", "docx"))):
@@ -96,6 +97,8 @@ def render_comparison(
     from toolkit.report.comparison import build_comparison_report
 
     studies = [load(Path(p))[0] for p in study_paths]
+    for each in studies:
+        each.require_condition()
     walk = read_crosswalk(crosswalk) if crosswalk is not None else None
     comparison = compare(
         studies,

@@ -91,15 +91,16 @@ def project_tables(project: RefiProject) -> Tables:
             if owner is None:
                 unassigned[names.get(selection.source, selection.source)] += 1
                 continue
-            rows["participant_id"].append(owner)
-            rows["code_id"].append(ids[coding.code])
-            rows["quote"].append(selection.quote)
-            rows["source"].append(names.get(selection.source))
-            rows["start"].append(selection.start)
-            rows["end"].append(selection.end)
-            rows["coder"].append(
-                project.users.get(coding.user or "", coding.user) if coding.user else None
-            )
+            for who in (owner, *assignment.also_of.get(selection.guid, ())):
+                rows["participant_id"].append(who)
+                rows["code_id"].append(ids[coding.code])
+                rows["quote"].append(selection.quote)
+                rows["source"].append(names.get(selection.source))
+                rows["start"].append(selection.start)
+                rows["end"].append(selection.end)
+                rows["coder"].append(
+                    project.users.get(coding.user or "", coding.user) if coding.user else None
+                )
     for participant, code in assignment.extra_codings:
         if code in ids:
             for key, value in (("participant_id", participant), ("code_id", ids[code])):
@@ -138,6 +139,8 @@ def project_tables(project: RefiProject) -> Tables:
         files={"participants": project.file, "codebook": project.file, "codings": project.file},
         attribute_types=dict(assignment.types),
         warnings=tuple(warnings),
+        unit="source" if assignment.mode == "sources" else "case",
+        texts={s.name: s.text for s in project.sources if s.text is not None},
     )
 
 

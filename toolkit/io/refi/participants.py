@@ -31,6 +31,9 @@ class Assignment:
     of_selection: dict[str, str]  # selection guid -> participant id
     extra_codings: list[tuple[str, str]] = field(default_factory=list)  # (participant, code guid)
     case_codes: set[str] = field(default_factory=set)
+    # A selection in several cases' turns (a focus-group segment covering two speakers)
+    # counts for each: the owners after the first.
+    also_of: dict[str, list[str]] = field(default_factory=dict)
 
 
 def attribute_column(name: str) -> str:
@@ -79,6 +82,7 @@ def _assign_by_cases(project: RefiProject, warnings: list[str]) -> Assignment | 
     )
     selections = {s.guid: s for s in project.selections}
     of_selection: dict[str, str] = {}
+    also_of: dict[str, list[str]] = {}
     # Ranges of a source that belong to one case: from SelectionRefs and from case-code codings.
     ranges: dict[str, list[tuple[tuple[int, int], str]]] = defaultdict(list)
     whole_source: dict[str, set[str]] = defaultdict(set)
@@ -90,7 +94,10 @@ def _assign_by_cases(project: RefiProject, warnings: list[str]) -> Assignment | 
                     f"{project.file}: case '{case.name}' refers to unknown selection {ref}"
                 )
                 continue
-            of_selection[ref] = ids[case.guid]
+            if ref in of_selection and of_selection[ref] != ids[case.guid]:
+                also_of.setdefault(ref, []).append(ids[case.guid])
+            else:
+                of_selection[ref] = ids[case.guid]
             if selection.start is not None and selection.end is not None:
                 ranges[selection.source].append(((selection.start, selection.end), ids[case.guid]))
         for ref in case.source_refs:
@@ -120,10 +127,12 @@ def _assign_by_cases(project: RefiProject, warnings: list[str]) -> Assignment | 
                 reverse=True,
             )
             if best:
-                top = {cid for size, cid in best if size == best[0][0]}
-                owner = best[0][1] if len(top) == 1 else None
-                if owner is None:
-                    ambiguous.append(selection.guid)
+                # The selection counts for every case whose range it overlaps (speakers'
+                # turns), the largest overlap first.
+                owners = list(dict.fromkeys(cid for _, cid in best))
+                owner = owners[0]
+                if len(owners) > 1:
+                    also_of[selection.guid] = owners[1:]
         if owner is None and selection.guid not in ambiguous:
             candidates = whole_source.get(selection.source, set())
             case_ranges = {cid for _, cid in ranges.get(selection.source, [])}
@@ -188,7 +197,9 @@ def _assign_by_cases(project: RefiProject, warnings: list[str]) -> Assignment | 
             f"{project.file}: {len(case_codes)} code(s) share their GUID with a Case (case nodes): "
             "they give participants, not themes, and are left out of the codebook"
         )
-    return Assignment(mode, participants, attributes, types, of_selection, extra, case_codes)
+    return Assignment(
+        mode, participants, attributes, types, of_selection, extra, case_codes, also_of
+    )
 
 
 def _assign_by_sets(project: RefiProject, warnings: list[str]) -> Assignment | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from typing import Literal
@@ -89,8 +90,16 @@ def resolve_quotes(project: RefiProject) -> None:
         source = by_guid[source_guid]
         text = source.text
         if text is None:
+            lost = 0
             for selection in selections:
                 selection.quote = selection.own_text or _fallback_name(selection)
+                lost += selection.quote is None
+            if lost:
+                project.warnings.append(
+                    f"{project.file}: the text of {lost} coded segment(s) in source "
+                    f"'{source.name}' cannot be recovered (the source file is not in the project "
+                    "and the selections carry no text of their own): they count, without a quote"
+                )
             continue
         units: Units = "codepoints"
         if any(ord(c) > 0xFFFF for c in text):
@@ -144,9 +153,20 @@ def _choose_units(text: str, selections: list[RefiSelection], *, nvivo: bool) ->
     return "utf16" if nvivo else "codepoints"
 
 
+#: A selection name that only says where the selection is ("line:409", "para 3", "12-40"),
+#: which some programs write when they have no text: not a quotation.
+PLACEHOLDER_NAME = re.compile(
+    r"^(?:(?:line|lines|para|paragraph|par|pos|position|char|chars|page|p|seg|segment|"
+    r"selection|sel)\s*[:#.]?\s*)?\d+(?:\s*[-–:,/]\s*\d+)*$",
+    re.IGNORECASE,
+)
+
+
 def _fallback_name(selection: RefiSelection) -> str | None:
     name = (selection.name or "").strip()
-    return name or None
+    if not name or PLACEHOLDER_NAME.match(name):
+        return None
+    return name
 
 
 def _label(selection: RefiSelection) -> str:

@@ -1,0 +1,273 @@
+"""Participant units (speakers, sources, users), MAXQDA .mex, Dedoose excerpts, REFI sources.
+
+Real files are read in place from ../shared/fixtures/ and every count is checked against an
+independent reading of the raw file (csv, sqlite3, re), not against raremix's own readers.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sqlite3
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from toolkit.cli import main
+from toolkit.errors import InputError
+from toolkit.io import refi
+from toolkit.io.dedoose import read_dedoose
+from toolkit.io.exports import read_export
+from toolkit.io.importers import read_project
+from toolkit.io.mex import read_mex
+from toolkit.io.study import load_study
+from toolkit.io.units import apply_unit
+from toolkit.manifest import Speakers
+
+DEDOOSE = Path(__file__).parent / "fixtures" / "dedoose" / "excerpts-made-not-real.csv"
+TAG = re.compile(r"^\s*([A-Za-z][\w.-]{0,15})\s*:", re.MULTILINE)
+MODERATORS = {"m", "mod", "moderator", "i", "interviewer", "facilitator"}
+
+
+def _run(*args: object) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+# --- focus groups: speakers as participants ---------------------------------------------------
+
+
+def test_focus_group_speakers_from_a_real_qualcoder_export(fixtures_dir: Path) -> None:
+    path = fixtures_dir / "exports" / "qualcoder-coded-text-FG06-FG11.csv"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected: Counter[tuple[str, str, str]] = Counter()
+    untagged = 0
+    for row in rows:
+        tags = TAG.findall(row["Coded"])
+        if not TAG.match(row["Coded"]):
+            untagged += 1
+            continue
+        for tag in dict.fromkeys(tags):
+            if tag.casefold() not in MODERATORS:
+                expected[(f"{tag} @ {row['File']}", row["Codename"], row["Coder"])] += 1
+    tables = read_project(path, unit="speaker")
+    got = Counter(tables.codings.select("participant_id", "code_id", "coder").iter_rows())
+    assert got == expected
+    speakers = {p for p, _, _ in expected}
+    assert set(tables.participants["participant_id"].to_list()) == speakers
+    assert len(speakers) == 17  # 9 speakers in group 6 (P1-P8, PN), 8 in group 11
+    assert untagged == 4
+    assert any(
+        f"{untagged} coded segment(s) start with no speaker tag" in w for w in tables.warnings
+    )
+    assert not any("one document = one participant" in w for w in tables.warnings)
+    # One participant per group before: every theme read 1/1 or 2/2.
+    assert read_project(path).participants.height == 2
+
+
+TEXT = (
+    "Anna: I was tired all the time.\nBen: Pain, mostly at night.\nAnna: Nobody knew the disease.\n"
+)
+NS = "urn:QDA-XML:project:1.0"
+
+
+def _span(needle: str) -> tuple[int, int]:
+    start = TEXT.index(needle)
+    return start, start + len(needle)
+
+
+def _selection(guid: str, needle: str, code: str, name: str | None = None) -> str:
+    start, end = _span(needle)
+    return (
+        f'<PlainTextSelection guid="{guid}" name="{name if name is not None else needle}" '
+        f'startPosition="{start}" endPosition="{end}">'
+        f'<Coding guid="c-{guid}"><CodeRef targetGUID="{code}"/></Coding></PlainTextSelection>'
+    )
+
+
+def _qdpx(tmp_path: Path, body: str, *, path: str = "internal://t1.txt", extra: str = "",
+          texts: dict[str, str] | None = None) -> Path:  # fmt: skip
+    qde = (
+        f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="{NS}" name="FG" origin="hand-made">'
+        '<CodeBook><Codes><Code guid="k-fatigue" name="Fatigue" isCodable="true"/>'
+        '<Code guid="k-pain" name="Pain" isCodable="true"/>'
+        '<Code guid="k-unknown" name="Not understood" isCodable="true"/></Codes></CodeBook>'
+        f'{extra}<Sources><TextSource guid="s1" name="Focus group 1" plainTextPath="{path}">'
+        f"{body}</TextSource></Sources></Project>"
+    )
+    out = tmp_path / "fg.qdpx"
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("project.qde", qde)
+        for member, text in (texts if texts is not None else {"t1.txt": TEXT}).items():
+            archive.writestr(f"sources/{member}", text.encode("utf-8"))
+    return out
+
+
+SELECTIONS = (
+    _selection("a1", "I was tired all the time.", "k-fatigue")  # after the tag: Anna's turn
+    + _selection("b1", "Ben: Pain, mostly at night.", "k-pain")
+    + _selection("a2", "Nobody knew", "k-unknown")
+    + _selection("ab", "time.\nBen: Pain", "k-pain")  # covers the end of Anna's turn and Ben's
+)
+
+
+def test_speakers_from_source_text_equal_cases_per_speaker(tmp_path: Path) -> None:
+    by_tag = refi.read_refi(_qdpx(tmp_path, SELECTIONS))
+    by_tag = apply_unit(by_tag, "speaker", speakers=Speakers(scope="study"), file="fg.qdpx")
+    cases = (
+        '<Cases><Case guid="ca" name="Anna"><SelectionRef targetGUID="a1"/>'
+        '<SelectionRef targetGUID="a2"/><SelectionRef targetGUID="ab"/></Case>'
+        '<Case guid="cb" name="Ben"><SelectionRef targetGUID="b1"/><SelectionRef targetGUID="ab"/>'
+        "</Case></Cases>"
+    )
+    (tmp_path / "cases").mkdir()
+    by_case = refi.read_refi(_qdpx(tmp_path / "cases", SELECTIONS, extra=cases))
+    assert by_case.unit == "case" and by_tag.unit == "speaker"
+
+    def pairs(tables):  # type: ignore[no-untyped-def]
+        return sorted(tables.codings.select("participant_id", "code_id").unique().rows())
+
+    assert pairs(by_tag) == pairs(by_case)
+    assert ("Anna", "Not understood") in pairs(by_tag)  # inherited from the turn, not guessed
+    assert sorted(by_tag.participants["participant_id"]) == ["Anna", "Ben"]
+
+
+def test_units_source_and_user(tmp_path: Path) -> None:
+    tables = refi.read_refi(_qdpx(tmp_path, SELECTIONS))
+    assert tables.unit == "source"
+    with pytest.raises(InputError, match="has no cases"):
+        apply_unit(tables, "case", file="fg.qdpx")
+    with pytest.raises(InputError, match="needs the coder of every coding"):
+        apply_unit(tables, "user", file="fg.qdpx")
+
+
+# --- REFI-QDA sources without internal:// ------------------------------------------------------
+
+
+def test_source_in_the_archive_without_the_internal_prefix(tmp_path: Path) -> None:
+    for written in ("sources/t1.txt", "t1.txt", "relative://t1.txt"):
+        folder = tmp_path / written.replace("/", "_").replace(":", "")
+        folder.mkdir()
+        tables = refi.read_refi(_qdpx(folder, SELECTIONS, path=written))
+        assert tables.codings["quote"].to_list()[:2] == [
+            "I was tired all the time.",
+            "Ben: Pain, mostly at night.",
+        ], written
+
+
+def test_an_unrecoverable_quote_is_null_not_a_placeholder(tmp_path: Path) -> None:
+    body = _selection("x", "Nobody knew", "k-unknown", name="line:409")
+    tables = refi.read_refi(_qdpx(tmp_path, body, path="internal://gone.txt"))
+    assert tables.codings["quote"].to_list() == [None]
+    assert any("cannot be recovered" in w for w in tables.warnings)
+
+
+# --- MAXQDA exchange file ----------------------------------------------------------------------
+
+
+def test_mex_read_whole_against_sqlite3(fixtures_dir: Path) -> None:
+    path = fixtures_dir / "exports" / "maxqda-exchange-maxqdar-test.mex"
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        texts = dict(db.execute("SELECT ID, Name FROM Texts"))
+        codes = dict(db.execute("SELECT ID, Name FROM Codewords"))
+        raw = Counter(
+            (texts[t], codes[w]) for t, w in db.execute("SELECT TextID, WordID FROM Codings")
+        )
+        previews = [p for (p,) in db.execute("SELECT Preview FROM Codings ORDER BY ID")]
+    assert (len(texts), len(codes), sum(raw.values())) == (39, 7, 402)
+    tables = read_mex(path)
+    assert tables.participants.height == 39
+    assert sorted(tables.codebook["code_id"]) == sorted(codes.values())
+    assert Counter(tables.codings.select("participant_id", "code_id").iter_rows()) == raw
+    quotes = tables.codings["quote"].to_list()
+    cut = [q for q in quotes if q.endswith(" …")]
+    assert len(cut) == sum(len(p) >= 63 for p in previews) == 17
+    assert [q for q in quotes if not q.endswith(" …")] == [p for p in previews if len(p) < 63]
+
+
+def test_mex_agrees_with_the_coded_segments_export_of_the_same_project(
+    fixtures_dir: Path,
+) -> None:
+    mex = read_mex(fixtures_dir / "exports" / "maxqda-exchange-maxqdar-test.mex")
+    xls = read_export(fixtures_dir / "exports" / "maxqda-coded-segments-polish.xls")
+    pairs = ("participant_id", "code_id")
+    assert Counter(mex.codings.select(pairs).iter_rows()) == Counter(
+        xls.codings.select(pairs).iter_rows()
+    )
+
+
+def test_wrong_format_for_a_mex_names_what_it_is(fixtures_dir: Path, tmp_path: Path) -> None:
+    path = fixtures_dir / "exports" / "maxqda-exchange-maxqdar-test.mex"
+    out = tmp_path / "study"
+    code, _, stderr = _run("import", path, "--format", "taguette", "-o", out)
+    assert code == 1 and stderr.startswith("Error: maxqda-exchange-maxqdar-test.mex")
+    assert "MAXQDA exchange file" in stderr and "--format mex" in stderr
+    assert ".xlsx" not in stderr and not out.exists()
+    code, stdout, stderr = _run("import", path, "-o", out)
+    assert code == 0, stderr
+    assert "39 participants, 7 codes, 402 codings" in stdout
+    assert "(participant unit: source)" in stdout
+
+
+# --- Dedoose ------------------------------------------------------------------------------------
+
+
+def test_dedoose_excerpts_made_fixture() -> None:
+    with DEDOOSE.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = Counter(
+        (row["Media Title"], column.removeprefix("Code: ").removesuffix(" Applied"))
+        for row in rows
+        for column, value in row.items()
+        if column.endswith(" Applied") and value == "True"
+    )
+    tables = read_dedoose(DEDOOSE)
+    assert Counter(tables.codings.select("participant_id", "code_id").iter_rows()) == expected
+    assert tables.participants.height == len({r["Media Title"] for r in rows})
+    assert tables.participants.columns == ["participant_id", "Age", "Sex"]
+    assert (
+        dict(tables.codebook.select("code_id", "parent_id").iter_rows())["Pain\\Night pain"]
+        == "Pain"
+    )
+    assert any("weight" in w for w in tables.warnings)
+
+
+def test_dedoose_descriptor_that_differs_is_located(tmp_path: Path) -> None:
+    text = DEDOOSE.read_text(encoding="utf-8").replace(
+        "1/13/2024,90-131,My neighbour drives me to the clinic.,61",
+        "1/13/2024,90-131,My neighbour drives me to the clinic.,62",
+    )
+    bad = tmp_path / "excerpts.csv"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_dedoose(bad)
+    (problem,) = error.value.problems
+    assert (problem.line, problem.column) == (
+        6,
+        "Age",
+    ) and "'62' differs from '61'" in problem.message
+
+
+# --- import writes the unit; validate warns and report refuses the placeholder condition --------
+
+
+def test_import_writes_the_unit_and_the_placeholder_is_refused(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    path = fixtures_dir / "exports" / "qualcoder-coded-text-FG06-FG11.csv"
+    out = tmp_path / "fg"
+    code, _, stderr = _run("import", path, "--participant-unit", "speaker", "-o", out)
+    assert code == 0, stderr
+    text = (out / "study.yml").read_text(encoding="utf-8")
+    assert "\nparticipant_unit: speaker\n" in text
+    study = load_study(out)
+    assert study.participant_unit == "speaker" and study.n_participants == 17
+    code, _, stderr = _run("validate", out)
+    assert code == 0 and "placeholder" in stderr
+    code, _, stderr = _run("report", out, "-o", tmp_path / "report", "--format", "html")
+    assert code == 1 and "Error: study.yml:" in stderr and "study.condition.name" in stderr
+    assert not (tmp_path / "report").exists()
