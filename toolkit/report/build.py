@@ -56,8 +56,8 @@ def render_study(
     study.require_condition()
     chosen = _formats(formats, settings.formats)
     target = out_dir if out_dir is not None else Path("reports") / study.id
-    with browser_starting(any(f in chosen for f in ("pdf", "docx"))):
     check_output_folder(target, protect=inputs_of([study]))  # before any work
+    with browser_starting(any(f in chosen for f in ("pdf", "docx"))):
         report = build_study_report(analyse_study(study, settings))
         return render_report(
             report, target, formats=chosen, engine=engine, protect=inputs_of([study])
@@ -112,11 +112,11 @@ def render_comparison(
         else Path("reports") / comparison_slug([s.id for s in studies])
     )
     protect = [*inputs_of(studies), *([crosswalk] if crosswalk is not None else [])]
+    check_output_folder(target, protect=protect)  # before any work
+    report = build_comparison_report(studies, comparison, crosswalk=crosswalk)
     return render_report(
         report, target, formats=_formats(formats, FORMATS), engine=engine, protect=protect
     )
-    check_output_folder(target, protect=protect)  # before any work
-    report = build_comparison_report(studies, comparison, crosswalk=crosswalk)
 
 
 def demo_studies() -> list[Path]:
