@@ -1,12 +1,13 @@
 """metafor as the oracle for `raremix compare`'s pooled estimates (issue 16).
 
-Several comparisons are generated (2 to 6 cohorts of 5 to 40 participants, heterogeneous
+Several comparisons are generated (3 to 6 cohorts of 5 to 40 participants, heterogeneous
 themes, cohorts at 0/n and at n/n, a theme nobody voiced), pooled by raremix with every method
 in toolkit.choices.POOLING_METHODS, and pooled again live in R by metafor::rma (DL, REML) or
 metafor::rma.glmm (GLMM) on the same counts. Every number a pooled row carries must equal
 metafor's: the proportion and its confidence interval, tau², I², Cochran's Q and its p-value,
-and a prediction interval or Knapp-Hartung interval when the output carries one. A new
-numeric column in the pooled rows fails here until the oracle knows it.
+and the prediction interval (pi_lower, pi_upper) when the output carries it; with `--hksj`
+(when the command has it) the Knapp-Hartung intervals of rma(test="knha"). A new numeric
+column in the pooled rows fails here until the oracle knows it.
 """
 
 from __future__ import annotations
@@ -79,9 +80,9 @@ def _write_study(folder: Path, study_id: str, n: int, counts: dict[str, int]) ->
 
 
 def _generate(root: Path, seed: int) -> tuple[list[Path], dict[str, list[tuple[int, int]]]]:
-    """A comparison of 2 to 6 generated cohorts; its counts (x, n) per theme and cohort."""
+    """A comparison of 3 to 6 generated cohorts; its counts (x, n) per theme and cohort."""
     rng = random.Random(seed)
-    k = rng.randint(2, 6)
+    k = rng.randint(3, 6)  # SPEC: fewer than 3 cohorts get no pooled estimate
     sizes = [rng.randint(5, 40) for _ in range(k)]
     themes: dict[str, list[tuple[int, int]]] = {}
     for t in range(4):
@@ -111,8 +112,27 @@ def comparisons(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
     return [_generate(root, seed) for seed in range(COMPARISONS)]
 
 
-def _pooled(folders: list[Path], method: str, target: Path) -> pl.DataFrame:
+def _has_hksj() -> bool:
+    import click
+
+    compare = main.get_command(click.Context(main), "compare")
+    assert compare is not None
+    return any("--hksj" in p.opts for p in compare.params)
+
+
+HKSJ = [False, True] if _has_hksj() else [False]
+# With --hksj, raremix's intervals are metafor's test="knha" ones.
+KNHA = {
+    "ci_lower": "kh_lower",
+    "ci_upper": "kh_upper",
+    "pi_lower": "kh_pi_lower",
+    "pi_upper": "kh_pi_upper",
+}
+
+
+def _pooled(folders: list[Path], method: str, hksj: bool, target: Path) -> pl.DataFrame:
     args = ["compare", *map(str, folders), "--pooling", method, "--min-cell", "0"]
+    args += ["--hksj"] if hksj else []
     result = CliRunner().invoke(main, [*args, "--format", "csv", "-o", str(target)])
     assert result.exit_code == 0, (result.output, result.exception)
     schema = frames.COMPARISON_TABLE
@@ -126,9 +146,10 @@ def _close(got: float | None, expected: float | None, rel: float, abs_: float) -
     return math.isclose(got, expected, rel_tol=rel, abs_tol=abs_)
 
 
+@pytest.mark.parametrize("hksj", HKSJ, ids=lambda h: "hksj" if h else "z")
 @pytest.mark.parametrize("method", POOLING_METHODS)
 def test_pooled_rows_equal_metafor(
-    method: str, comparisons: list[Any], rscript: str, tmp_path: Path
+    method: str, hksj: bool, comparisons: list[Any], rscript: str, tmp_path: Path
 ) -> None:
     assert method in TOLERANCE, f"give the metafor oracle a tolerance for '{method}'"
     rel, abs_ = TOLERANCE[method]
@@ -137,7 +158,7 @@ def test_pooled_rows_equal_metafor(
     pooled: dict[str, dict[str, Any]] = {}
     carried: set[str] = set()
     for seed, (folders, themes) in enumerate(comparisons):
-        frame = _pooled(folders, method, tmp_path / f"compare-{seed}.csv")
+        frame = _pooled(folders, method, hksj, tmp_path / f"compare-{seed}.csv")
         numeric = {c for c, d in frame.schema.items() if d.is_numeric()}
         unknown = numeric - set(ORACLE) - NOT_ESTIMATES
         assert not unknown, f"pooled rows carry {unknown}: add metafor's value to the oracle"
@@ -163,11 +184,12 @@ def test_pooled_rows_equal_metafor(
     counts_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     oracle = run_r(rscript, SCRIPT.read_text(encoding="utf-8"), counts_csv, method, str(LEVEL))
     assert {"prevalence", "ci_lower", "ci_upper", "tau2"} <= carried
+    names = {**ORACLE, **(KNHA if hksj else {})}
     failures = [
-        f"{group} {column}: raremix {row[column]!r}, metafor {oracle[group][ORACLE[column]]!r}"
+        f"{group} {column}: raremix {row[column]!r}, metafor {oracle[group][names[column]]!r}"
         for group, row in pooled.items()
         for column in sorted(carried)
-        if not _close(row[column], oracle[group][ORACLE[column]], rel, abs_)
+        if not _close(row[column], oracle[group][names[column]], rel, abs_)
     ]
     assert len(pooled) >= 4 * COMPARISONS
     assert not failures, f"{len(failures)} differ:\n" + "\n".join(failures[:20])
