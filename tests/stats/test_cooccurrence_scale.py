@@ -121,3 +121,36 @@ def test_a_wide_codebook_materialises_only_co_occurring_pairs(tmp_path: Path) ->
         {(f"c{a}", f"c{b}") for codes in voiced.values() for a, b in itertools.pairwise(codes)}
         | {(f"c{b}", f"c{a}") for codes in voiced.values() for a, b in itertools.pairwise(codes)}
     )
+
+
+def test_a_deep_chain_is_rolled_up_without_the_ancestor_closure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    levels = 3_000  # the closure of a chain has levels²/2 pairs, built one level at a time
+    root = tmp_path / "chain"
+    root.mkdir()
+    (root / "codebook.csv").write_text(
+        "code_id,label,parent_id\n"
+        + "".join(f"c{i},Level {i},{'' if i == 0 else f'c{i - 1}'}\n" for i in range(levels))
+    )
+    (root / "participants.csv").write_text("participant_id\nP1\nP2\nP3\n")
+    (root / "codings.csv").write_text(
+        "participant_id,code_id,source,start,end\n"
+        "P1,c2999,a.txt,0,10\nP1,c1,a.txt,5,20\nP2,c1,b.txt,0,5\nP3,c0,c.txt,0,5\n"
+    )
+    (root / "study.yml").write_text(
+        "study: {id: chain-synthetic, title: Chain (synthetic), condition: {name: Testing}, "
+        "synthetic: true}\n"
+        "inputs: {participants: participants.csv, codebook: codebook.csv, codings: codings.csv}\n"
+    )
+    study = load_study(root)
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the full ancestor closure was built")
+
+    monkeypatch.setattr("toolkit.stats.hierarchy.closure", refuse)
+    frame = participant_cooccurrence(study, depth=1)
+    assert frame.select("code_a", "participants_a").rows() == [("c1", 2)]
+    deep = participant_cooccurrence(study, depth=2_000)
+    assert deep.select("code_a", "participants_a").rows() == [("c2000", 1)]
+    assert segment_cooccurrence(study, depth=1).height == 0  # one node: no pair

@@ -117,13 +117,35 @@ def resolve_depth(study: Study, depth: int | None) -> tuple[pl.DataFrame, int]:
 
 
 def rolled_codings(study: Study, nodes: pl.DataFrame, codings: pl.DataFrame) -> pl.DataFrame:
-    """Codings with ``node``: the ancestor (or self) of the coded code among ``nodes``."""
-    from toolkit.stats.hierarchy import closure
+    """Codings with ``node``: the ancestor (or self) of the coded code among ``nodes``.
 
-    pairs = closure(study.codebook).join(
-        nodes.select(pl.col("code_id").alias("ancestor_id")), on="ancestor_id", how="semi"
+    One walk down the codebook in preorder links each code to its nearest ancestor among
+    ``nodes`` (and that one to the next), so the work is the size of the codebook plus the
+    pairs made, never the full ancestor closure (a 10,000-level chain has 5·10^7 pairs).
+    """
+    from toolkit.stats.hierarchy import tree_order
+
+    wanted = set(nodes.get_column("code_id").to_list())
+    order = tree_order(study.codebook)
+    nearest: dict[str, str | None] = {}
+    above: dict[str, str | None] = {}
+    for code, parent in zip(order["code_id"].to_list(), order["parent_id"].to_list(), strict=True):
+        up = None if parent is None else nearest.get(parent)
+        if code in wanted:
+            above[code] = up
+            up = code
+        nearest[code] = up
+    left: list[str] = []
+    right: list[str] = []
+    for code, node in nearest.items():
+        while node is not None:
+            left.append(code)
+            right.append(node)
+            node = above[node]
+    pairs = pl.DataFrame(
+        {"code_id": left, "node": right}, schema={"code_id": pl.String, "node": pl.String}
     )
-    return codings.join(pairs.select("code_id", pl.col("ancestor_id").alias("node")), on="code_id")
+    return codings.join(pairs, on="code_id")
 
 
 def participant_cooccurrence(
