@@ -29,12 +29,36 @@ def _domain_of(study: Study, code_ids: Sequence[str], depth: int) -> list[str]:
     return [roots.get(c, "Other") for c in code_ids]
 
 
+#: The co-occurrence heatmap draws at most this many themes (cooccurrence.csv has every pair).
+HEATMAP_THEMES = 50
+
+
+def limited_tree(frame: pl.DataFrame, *, depth: int, rows: int) -> tuple[pl.DataFrame, str]:
+    """The tree rows a report shows: to ``depth`` and at most ``rows`` of them, in order.
+
+    Returns:
+        ``(rows shown, sentence)``: the sentence says what was left out and that
+        ``prevalence.csv`` beside the report has every node ("" when nothing was).
+    """
+    shallow = frame.filter(pl.col("depth") <= depth)
+    shown = shallow.head(rows)
+    if shown.height == frame.height:
+        return shown, ""
+    deeper = f", to depth {depth}" if shallow.height < frame.height else ""
+    return shown, (
+        f"The table shows the first {shown.height:,} of the {frame.height:,} nodes of the "
+        f"codebook{deeper} (report.table_depth = {depth}, report.table_rows = {rows}); "
+        "prevalence.csv beside this report lists every node."
+    )
+
+
 def prevalence_section(study: Study, results: Results) -> Section:
     """The codebook tree with x/n, % and interval, and the dot plot of the themes."""
     settings = results.settings
     whole = overall(results.need("prevalence"))
     max_depth = settings.theme_depth
     shown = whole if max_depth is None else whole.filter(pl.col("depth") <= max_depth)
+    shown, cut = limited_tree(shown, depth=settings.table_depth, rows=settings.table_rows)
     method = tables.METHOD_NAMES.get(settings.ci_method, settings.ci_method)
     table = tables.prevalence_table(
         shown,
@@ -44,7 +68,7 @@ def prevalence_section(study: Study, results: Results) -> Section:
             f"(x/n), with {ci_text(results)}s ({method}) and the number of coded segments."
         ),
     )
-    rows = themes(results)
+    rows = themes(results).head(settings.table_rows)
     frame = rows.with_columns(
         pl.Series("domain", _domain_of(study, rows["code_id"].to_list(), results.depth))
     )
@@ -58,6 +82,7 @@ def prevalence_section(study: Study, results: Results) -> Section:
         caption += f" {suppressed} suppressed theme(s) are not drawn."
     blocks: list[Block] = [
         table,
+        *([Note(cut)] if cut else []),
         FigureBlock("prevalence", fig, caption, height=fig.layout.height or 460),
     ]
     return Section("prevalence", "Theme prevalence", tuple(blocks))
@@ -124,10 +149,13 @@ def cooccurrence_section(study: Study, results: Results) -> Section | None:
     if len(labels) < 2:
         return None
     codes = list(dict.fromkeys(cooc["code_a"].to_list()))
+    themes_total = len(codes)
+    labels, codes = labels[:HEATMAP_THEMES], codes[:HEATMAP_THEMES]
     lookup = {
         (a, b): v for a, b, v in cooc.select("code_a", "code_b", "participants_both").iter_rows()
     }
-    matrix = [[lookup.get((a, b)) for b in codes] for a in codes]
+    # a pair missing from a sparse frame (many themes) co-occurs in nobody; None: suppressed
+    matrix = [[lookup.get((a, b), 0) for b in codes] for a in codes]
     fig = figures.cooccurrence_heatmap(labels, matrix, denominator=study.n_participants)
     return Section(
         "cooccurrence",
@@ -137,7 +165,13 @@ def cooccurrence_section(study: Study, results: Results) -> Section | None:
                 "cooccurrence",
                 fig,
                 "Participants who voiced both themes (row and column); the diagonal is each "
-                "theme's own count. Darker cells: fewer participants.",
+                "theme's own count. Darker cells: fewer participants."
+                + (
+                    f" The first {HEATMAP_THEMES} of {themes_total} themes are drawn; "
+                    "cooccurrence.csv beside this report has every pair."
+                    if themes_total > HEATMAP_THEMES
+                    else ""
+                ),
                 width=820,
                 height=fig.layout.height or 600,
             ),
