@@ -3,8 +3,8 @@
 Run from the repository root: ``.venv/bin/python templates/docx/build_reference.py``.
 It starts from pandoc's own reference document and changes only what the report needs:
 A4 pages with 2 cm margins (a 17 cm text width), a sans-serif body, table text (pandoc's
-"Compact" style) at 8.5 pt so number columns do not wrap, captions in ink, and a "Synthetic Banner" paragraph style
-(the SYNTHETIC DATA box).
+"Compact" style) at 8.5 pt so number columns do not wrap, captions in ink, a "Synthetic Banner" paragraph style
+(the SYNTHETIC DATA box) and "Table Level N" styles (indented table cells for the codebook tree).
 Pandoc (and Quarto, through ``reference-doc``) take the styles and the page from this file.
 """
 
@@ -54,6 +54,18 @@ def _banner_style(document: docx.document.Document) -> None:
     ppr.append(shading)
 
 
+LEVELS = 5  # "Table Level 1" ... "Table Level 5": codebook depth in a table's first column
+
+
+def _level_styles(document: docx.document.Document) -> None:
+    """ "Table Level N": table text indented N × 0.4 cm, so a codebook tree is indented by
+    the paragraph style of its cells (Word users never remove spaces by hand)."""
+    for level in range(1, LEVELS + 1):
+        style = document.styles.add_style(f"Table Level {level}", WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = document.styles["Compact"]
+        style.paragraph_format.left_indent = Cm(0.4 * level)
+
+
 def build(target: Path, *, synthetic: bool = False) -> None:
     """Write the reference document to ``target``; ``synthetic`` adds a SYNTHETIC DATA page
     header (pandoc keeps the reference document's headers and footers)."""
@@ -85,6 +97,7 @@ def build(target: Path, *, synthetic: bool = False) -> None:
         styles[name].font.color.rgb = ACCENT
     styles["Block Text"].font.size = Pt(10)
     _banner_style(document)
+    _level_styles(document)
     if synthetic:
         for section in document.sections:
             header = section.header

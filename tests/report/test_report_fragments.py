@@ -54,7 +54,9 @@ def test_pipe_table_snapshot(snapshot: SnapshotAssertion) -> None:
     # column (9): 58 and 32 of 90.
     assert lines[1] == "|:" + "-" * 58 + "-|-" + "-" * 32 + ":|"
     assert lines[2] == "| Pain | 13/15 |"
-    assert lines[3] == f"| {NBSP * 3}Severe \\*pain\\* | 12/15 |"
+    # Indentation is the cell's own structure (a level span the filter styles), never spaces.
+    assert lines[3] == "| [Severe \\*pain\\*]{.level-1} | 12/15 |"
+    assert NBSP not in text
 
 
 def test_grid_table_snapshot(snapshot: SnapshotAssertion) -> None:
@@ -186,15 +188,19 @@ def test_prevalence_figure_draws_every_theme_with_interval() -> None:
         }
     )
     fig = figures.prevalence_dots(frame, ci_label="95% CI")
-    assert [t.name for t in fig.data] == ["Body", "Mind"]
+    # Suppressed themes are drawn (open grey marker) and named in the legend (issue 12).
+    assert [t.name for t in fig.data] == ["Body", "Mind", "suppressed (small count)"]
     body = fig.data[0]
     assert list(body.x) == [80.0]
     assert body.error_x.array[0] == pytest.approx(13.0)
     assert body.error_x.arrayminus[0] == pytest.approx(25.2)
     assert fig.layout.xaxis.title.text == "participants (%)"
-    assert {t.marker.color for t in fig.data} <= set(figures.OKABE_ITO)
-    # Suppressed rows (null prevalence) are not drawn.
-    assert "Hidden" not in list(fig.data[1].y)
+    assert {t.marker.color for t in fig.data[:2]} <= set(figures.OKABE_ITO)
+    # A suppressed row keeps its place, at 0 with no interval; domains are heading rows.
+    labels = list(fig.layout.yaxis.ticktext)
+    assert labels == ["<b>Body</b>", "Pain", "<b>Mind</b>", "Fear", "Hidden"]
+    assert list(fig.data[2].y) == [labels.index("Hidden")] and list(fig.data[2].x) == [0.0]
+    assert labels.index("Hidden") not in list(fig.data[1].y)
 
 
 def _cohort_table(
@@ -231,7 +237,7 @@ def test_cohort_table_suppresses_small_counts_with_a_complement() -> None:
     open_table = _cohort_table(
         people, spec, groups=[("Overall", people)], min_cell=0, caption="c", name="n"
     )
-    assert {row[0]: row[1] for row in open_table.rows}["M"] == "2 (20.0%)"
+    assert {row[0]: row[1] for row in open_table.rows}["M"] == "2 (20%)"
 
 
 def _determined(equations: list[dict[str, int]], hidden: set[str]) -> set[str]:

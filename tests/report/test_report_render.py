@@ -49,8 +49,8 @@ def _expected_strings(folder: Path) -> list[str]:
     found = []
     for row in prevalence.iter_rows(named=True):
         found.append(f"{row['participants']}/{row['denominator']}")
-        found.append(tables.pct(row["prevalence"]))
-        found.append(tables.ci(row["ci_lower"], row["ci_upper"]))
+        found.append(tables.pct(row["prevalence"], n=row["denominator"]))
+        found.append(tables.ci(row["ci_lower"], row["ci_upper"], n=row["denominator"]))
     return found
 
 
@@ -260,10 +260,12 @@ def test_cli_compare_html(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = (out / "report.html").read_text(encoding="utf-8")
     table = pl.read_csv(out / "comparison.csv")
-    pooled = table.filter(pl.col("cohort") == "pooled", pl.col("prevalence").is_not_null())
-    assert pooled.height > 3
-    for row in pooled.iter_rows(named=True):
-        assert tables.pct(row["prevalence"]) in html
+    cohorts = table.filter(pl.col("cohort") != "pooled", pl.col("prevalence").is_not_null())
+    assert cohorts.height > 3
+    for row in cohorts.iter_rows(named=True):
+        assert tables.pct(row["prevalence"], n=row["denominator"]) in html
+    # Two cohorts: no pooled estimate, said in words (issue 12).
+    assert "No pooled estimate" in html
     assert "Not compared" in html or "not compared" in html.lower()
     assert "SYNTHETIC DATA" in html
 

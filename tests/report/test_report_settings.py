@@ -111,8 +111,9 @@ def comparison_report(jeffreys_study: Path, tmp_path_factory: pytest.TempPathFac
 def test_comparison_report_names_the_comparison_settings(comparison_report: Path) -> None:
     text = _text(comparison_report / "report.html")
     # Without --ci-level the comparison takes the first study's level: 90%.
-    assert "pooled prevalence with its 90% CI and I²" in text  # prevalence caption
-    assert "Pooled (90% CI)" in text
+    # Two cohorts: no pooled estimate (issue 12); the forest captions name the level.
+    assert "Pooled (90% CI)" not in text and "No pooled estimate" in text
+    assert "(participants (%)) with its 90% CI, for the themes" in text
     methods = _section(text, "Methods", "Provenance")
     assert "Jeffreys at the 90% level in Calciphylaxis" in methods
     assert "Wilson score at the 95% level in Primary erythromelalgia" in methods

@@ -52,6 +52,8 @@ class Settings:
         redaction: the quote redaction rules of ``privacy.redact``.
         participant_unit: who a participant is (case, source, speaker, user), for the
             report's methods and cohort table.
+        min_subgroup: the key findings mention a difference between two subgroups only
+            when both have at least this many participants (issue 12).
     """
 
     ci_method: str = "wilson"
@@ -73,6 +75,7 @@ class Settings:
     max_combination: int = 3
     redaction: Redaction | None = field(default=None, compare=False, repr=False)
     participant_unit: str = "case"
+    min_subgroup: int = 10
 
     def __post_init__(self) -> None:
         check_ci(self.ci_method, self.ci_level)

@@ -15,6 +15,7 @@ import polars as pl
 from toolkit.compare import POOLED, Comparison
 from toolkit.model import AttributeSpec
 from toolkit.stats.meta import METHOD_NAMES
+from toolkit.text import plural
 
 NOTE_COLUMNS = ("kind", "theme_id", "cohort", "message")
 
@@ -26,9 +27,9 @@ def describe_attribute(spec: AttributeSpec | None) -> str:
     if spec is None:
         return "absent"
     if spec.bins is not None:
-        return f"bins {list(spec.bins)}"
+        return "bins " + ", ".join(f"{b:g}" if isinstance(b, float) else str(b) for b in spec.bins)
     if spec.levels is not None:
-        return f"levels {list(spec.levels)}"
+        return "levels " + ", ".join(str(v) for v in spec.levels)
     return spec.type
 
 
@@ -45,6 +46,15 @@ def _matching(comparison: Comparison) -> Note:
 
 
 def _pooling(comparison: Comparison) -> Note:
+    if len(comparison.cohorts) < 3:
+        return (
+            "pooling",
+            None,
+            None,
+            f"No pooled estimate in the report: {len(comparison.cohorts)} cohorts are fewer "
+            "than 3, too few to estimate the variance between cohorts; the cohorts are shown "
+            "side by side.",
+        )
     return (
         "pooling",
         None,
@@ -71,7 +81,7 @@ def _not_comparable(comparison: Comparison) -> list[Note]:
                     "not_comparable",
                     None,
                     cohort,
-                    f"{cohort} has no code for {len(lacking)} theme(s), which are therefore not "
+                    f"{cohort} has no code for {plural(len(lacking), 'theme')}, which are therefore not "
                     f"compared there (a theme not in a codebook is not a theme nobody voiced): {shown}",
                 )
             )
@@ -107,7 +117,7 @@ def _crosswalk(comparison: Comparison) -> list[Note]:
                 "not_compared",
                 None,
                 cohort,
-                f"{cohort}: {group.height} code(s) reach no theme and are not compared: "
+                f"{cohort}: {plural(group.height, 'code')} reach no theme and are not compared: "
                 f"{', '.join(group['code_id'].to_list())}",
             )
         )
@@ -185,7 +195,7 @@ def _suppression(comparison: Comparison) -> Note:
         f"(min_cell = {min_cell}; change it with --min-cell, 0 to switch it off), with the "
         "pooled estimates, differences and segment counts from which one could be derived"
     )
-    text += f"; {hidden} cohort count(s) are suppressed here." if hidden else "; none is here."
+    text += f"; {plural(hidden, 'cohort count')} suppressed here." if hidden else "; none is here."
     return ("suppression", None, None, text)
 
 

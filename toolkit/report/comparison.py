@@ -30,12 +30,16 @@ from toolkit.report.comparison_sections import (
     suppression_text,
 )
 from toolkit.report.comparison_tables import (
+    MIN_POOLED,
     cohort_names,
     cohort_table,
+    crosswalk_table,
     differences_tables,
     not_compared_table,
+    pools,
     prevalence_table,
 )
+from toolkit.report.methods import comparison_references
 from toolkit.report.spec import Banner, Block, Bullets, Note, Paragraph, Report, Section
 
 READING = (
@@ -58,13 +62,19 @@ def _summary(
         if comparison.settings.matching == "crosswalk"
         else "Without a crosswalk, codes with identical code ids are matched."
     )
+    pooled = (
+        "Pooled estimates are random-effects meta-analyses of proportions on the logit scale "
+        f"({pooling_name(comparison.settings.pooling)}), with k, τ², I² and Q beside them."
+        if pools(comparison)
+        else f"There is no pooled estimate: with fewer than {MIN_POOLED} cohorts the "
+        "between-cohort variance cannot be estimated usefully, so the cohorts are shown side "
+        "by side."
+    )
     return [
         Paragraph(f"Cohorts compared: {cohorts_text}."),
         Paragraph(
-            f"{matching} Each cohort keeps its own denominator (all its participants); a participant "
-            "counts once per theme, however many of their codes map to it. Pooled estimates are "
-            f"random-effects meta-analyses of proportions on the logit scale "
-            f"({pooling_name(comparison.settings.pooling)})."
+            f"{matching} Each cohort keeps its own denominator (all its participants); a "
+            f"participant counts once per theme, however many of their codes map to it. {pooled}"
         ),
         Bullets(tuple(comparison_findings(comparison, names))),
         Note(
@@ -119,7 +129,11 @@ def build_comparison_report(
             "Theme prevalence across cohorts",
             (prevalence_table(comparison, names), heatmap(comparison, names)),
         ),
-        Section("forest", "Pooled estimates", tuple(forest(comparison, names))),
+        Section(
+            "forest",
+            "Pooled estimates" if pools(comparison) else "Cohorts side by side",
+            tuple(forest(comparison, names)),
+        ),
     ]
     if comparison.differences.height:
         sections.append(
@@ -132,6 +146,7 @@ def build_comparison_report(
     comparability: list[Block] = (
         [Bullets(tuple(notes))] if notes else [Paragraph("No comparability notes.")]
     )
+    comparability.append(crosswalk_table(comparison, names))
     comparability.append(
         not_compared_table(comparison, names)
         if comparison.not_compared.height
@@ -142,9 +157,16 @@ def build_comparison_report(
         Paragraph(READING),
         Paragraph(intervals_text(comparison, names)),
         Paragraph(suppression_text(settings.min_cell)),
-        Paragraph(f"Analysis and report: raremix {__version__}."),
+        Paragraph(
+            f"Analysis and report: raremix {__version__}; cite it as given in CITATION.cff in "
+            "the raremix source repository."
+        ),
     )
     sections.append(Section("methods", "Methods", methods))
+    references = comparison_references(
+        [c.ci_method for c in settings.cohorts], settings.difference_method, settings.pooling
+    )
+    sections.append(Section("references", "References", (Bullets(tuple(references)),)))
     provenance = provenance_blocks(studies, comparison, names, crosswalk=crosswalk, rendered_at=now)
     sections.append(Section("provenance", "Provenance", tuple(provenance)))
     results = {

@@ -19,7 +19,7 @@ from toolkit import __version__
 from toolkit.compare import Comparison
 from toolkit.model import Study
 from toolkit.report import figures, tables
-from toolkit.report.comparison_tables import hidden_text
+from toolkit.report.comparison_tables import MIN_POOLED, hidden_text, pools
 from toolkit.report.spec import Block, FigureBlock, Note, Table
 
 
@@ -58,6 +58,11 @@ def heatmap(comparison: Comparison, names: dict[str, str]) -> FigureBlock:
         f"{comparison.settings.min_cell} participants voiced the theme (small-cell suppression).",
         width=760,
         height=fig.layout.height or 600,
+        alt=(
+            f"Heatmap of {themes.height} shared themes (rows) in {len(comparison.cohorts)} "
+            "cohorts (columns); each cell gives x/n and is coloured by the percentage, blank "
+            "and labelled where not in a codebook or suppressed."
+        ),
     )
 
 
@@ -83,6 +88,9 @@ def forest(comparison: Comparison, names: dict[str, str]) -> list[FigureBlock]:
     """One forest plot per domain (top-level theme), so every label stays legible in print."""
     level = comparison.settings.level
     frame = comparison.prevalence.filter(pl.col("comparable") & pl.col("mapped"))
+    pooled = pools(comparison)
+    if not pooled:
+        frame = frame.filter(pl.col("cohort") != "pooled")
     frame = frame.with_columns(
         pl.col("cohort").replace_strict({**names, "pooled": "pooled"}, default=pl.col("cohort"))
     ).select("theme_id", "label", "depth", "cohort", "prevalence", "ci_lower", "ci_upper")
@@ -101,10 +109,21 @@ def forest(comparison: Comparison, names: dict[str, str]) -> list[FigureBlock]:
             FigureBlock(
                 f"forest-{number}",
                 fig,
-                f"Forest plot, {which}each cohort's prevalence (participants (%)) with its "
-                f"{100 * level:g}% CI and the random-effects pooled estimate (black diamond), "
-                "for the themes every cohort's codebook has.",
+                (
+                    f"Forest plot, {which}each cohort's prevalence (participants (%)) with its "
+                    f"{100 * level:g}% CI and the random-effects pooled estimate (black diamond), "
+                    "for the themes every cohort's codebook has."
+                    if pooled
+                    else f"Cohorts side by side, {which}each cohort's prevalence (participants "
+                    f"(%)) with its {100 * level:g}% CI, for the themes every cohort's codebook "
+                    f"has; no pooled estimate with fewer than {MIN_POOLED} cohorts."
+                ),
                 height=fig.layout.height or 400,
+                alt=(
+                    f"Forest plot of {len(labels)} themes: for each, one point with its "
+                    f"interval per cohort ({', '.join(names[c] for c in comparison.cohorts)})"
+                    + (" and a black diamond for the pooled estimate." if pooled else ".")
+                ),
             )
         )
     return blocks
@@ -116,42 +135,55 @@ def pooling_name(method: str) -> str:
 
 
 def comparison_findings(comparison: Comparison, names: dict[str, str]) -> list[str]:
-    """Sentences to paste: the largest differences between cohorts and the most heterogeneous
-    pooled themes, each with x/n and the interval."""
+    """Descriptive sentences to paste: each cohort's most voiced themes (ties as ties), with
+    x/n and the interval; from 3 cohorts on, every theme on which the cohorts disagree (I² of
+    50% or more). Differences are never ranked by their point estimate."""
     level = comparison.settings.level
     found: list[str] = []
-    diffs = comparison.differences.filter(pl.col("difference").is_not_null())
-    if diffs.height:
-        biggest = (
-            diffs.with_columns(pl.col("difference").abs().alias("_abs"))
-            .sort("_abs", descending=True, maintain_order=True)
-            .head(3)
-        )
-        for r in biggest.iter_rows(named=True):
-            first = names.get(r["cohort"], r["cohort"])
-            second = names.get(r["reference"], r["reference"])
-            found.append(
-                f"{r['label']}: voiced by {r['participants_cohort']}/{r['denominator_cohort']} "
-                f"({tables.pct(r['prevalence_cohort'])}) in {first} against "
-                f"{r['participants_reference']}/{r['denominator_reference']} "
-                f"({tables.pct(r['prevalence_reference'])}) in {second}, a difference of "
-                f"{tables.points(r['difference'])} percentage points ({100 * level:g}% CI "
-                f"{tables.points_ci(r['ci_lower'], r['ci_upper'])})."
-            )
-    pooled = comparison.prevalence.filter(
-        (pl.col("cohort") == "pooled") & pl.col("i2").is_not_null() & (pl.col("i2") >= 0.5)
-    ).sort("i2", descending=True, maintain_order=True)
-    if pooled.height:
-        listed = ", ".join(
-            f"{r['label']} (I² {tables.pct(r['i2'], digits=0)})"
-            for r in pooled.head(4).iter_rows(named=True)
+    rows = comparison.prevalence.filter(
+        (pl.col("cohort") != "pooled") & pl.col("mapped") & pl.col("participants").is_not_null()
+    )
+    for cohort in comparison.cohorts:
+        part = rows.filter((pl.col("cohort") == cohort) & (pl.col("depth") == 0))
+        if part.height == 0:
+            continue
+        top = int(part["participants"].max())  # type: ignore[arg-type]
+        best = part.filter(pl.col("participants") == top).to_dicts()
+        first = best[0]
+        n = first["denominator"]
+        labels = [r["label"] for r in best]
+        named = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        verb = (
+            "was the most voiced top-level theme"
+            if len(labels) == 1
+            else "were tied as the most voiced top-level themes"
         )
         found.append(
-            f"The cohorts disagree most (I² of 50% or more) on {listed}: for these themes the "
-            "pooled estimate averages over real differences and is best not quoted alone."
+            f"In {names.get(cohort, cohort)}, {named} {verb}: {top}/{n} participants "
+            f"({tables.pct(first['prevalence'], n=n)}; {100 * first['ci_level']:g}% CI "
+            f"{tables.ci(first['ci_lower'], first['ci_upper'], n=n)})."
+        )
+    if pools(comparison):
+        pooled = comparison.prevalence.filter(
+            (pl.col("cohort") == "pooled") & pl.col("i2").is_not_null() & (pl.col("i2") >= 0.5)
+        )
+        if pooled.height:
+            listed = ", ".join(
+                f"{r['label']} (I² {tables.pct(r['i2'], digits=0)})"
+                for r in pooled.iter_rows(named=True)
+            )
+            found.append(
+                f"The cohorts disagree most (I² of 50% or more) on {listed}: for these themes "
+                "the pooled estimate averages over real differences and is best not quoted alone."
+            )
+    else:
+        found.append(
+            f"No pooled estimate: {len(comparison.cohorts)} cohorts are fewer than "
+            f"{MIN_POOLED}, so the cohorts are shown side by side, each with its own "
+            f"{100 * level:g}% CI, and compared pair by pair in the differences tables."
         )
     if not found:
-        found.append("No difference between cohorts could be estimated.")
+        found.append("No theme could be described (every count is suppressed).")
     return found
 
 

@@ -81,7 +81,7 @@ def cohort_table(
                 (
                     label,
                     *(
-                        tables.DASH if cells is None else cells.get(label, "0 (0.0%)")
+                        tables.DASH if cells is None else cells.get(label, "0 (0%)")
                         for cells in per_study
                     ),
                 )
@@ -104,18 +104,61 @@ def cohort_table(
     )
 
 
+#: Below this many cohorts there is no pooled estimate (said in words; cohorts side by side).
+MIN_POOLED = 3
+
+
+def pools(comparison: Comparison) -> bool:
+    """Whether the report shows pooled estimates: at least :data:`MIN_POOLED` cohorts."""
+    return len(comparison.cohorts) >= MIN_POOLED
+
+
 def _cell(row: dict[str, Any] | None, min_cell: int) -> str:
     if row is None or not row.get("mapped"):
         return "not in codebook"
     if row["participants"] is None:
         return hidden_text(min_cell)
-    return f"{row['participants']}/{row['denominator']} ({tables.pct(row['prevalence'])})"
+    n = row["denominator"]
+    return f"{row['participants']}/{n} ({tables.pct(row['prevalence'], n=n)})"
+
+
+def _prediction(row: dict[str, Any]) -> tuple[float | None, float | None] | None:
+    """The pooled row's prediction interval, when the comparison computed one."""
+    for low, high in (("pi_lower", "pi_upper"), ("prediction_lower", "prediction_upper")):
+        if low in row and high in row:
+            return row[low], row[high]
+    return None
+
+
+def _pooled_cells(pooled: dict[str, Any] | None, with_pi: bool) -> list[str]:
+    """Pooled (CI), k, τ², I², Q (p) and the prediction interval of one theme."""
+    width = 6 if with_pi else 5
+    if pooled is not None and pooled.get("suppressed"):
+        return [tables.SUPPRESSED] * width
+    if pooled is None or not pooled.get("mapped") or pooled["prevalence"] is None:
+        return [tables.DASH] * width
+    cells = [
+        f"{tables.pct(pooled['prevalence'])} ({tables.ci(pooled['ci_lower'], pooled['ci_upper'])})",
+        tables.DASH if pooled.get("k") is None else str(pooled["k"]),
+        tables.number(pooled.get("tau2"), digits=3),
+        tables.pct(pooled["i2"], digits=0),
+        f"{tables.number(pooled.get('q'), digits=2)} (p {tables.pvalue(pooled.get('q_pvalue'))})"
+        if pooled.get("q") is not None
+        else tables.DASH,
+    ]
+    if with_pi:
+        interval = _prediction(pooled) or (None, None)
+        cells.append(tables.ci(*interval))
+    return cells
 
 
 def prevalence_table(comparison: Comparison, names: dict[str, str]) -> Table:
-    """Each cohort's x/n (%) per theme, the pooled prevalence with its interval, and I²."""
+    """Each cohort's x/n (%) per theme; from 3 cohorts on, the pooled prevalence with its
+    interval, k, τ², I², Q and (when computed) the prediction interval."""
     level = comparison.settings.level
     frame = comparison.prevalence
+    pooled_shown = pools(comparison)
+    with_pi = pooled_shown and any(c in frame.columns for c in ("pi_lower", "prediction_lower"))
     themes = frame.select("theme_id", "label", "depth").unique(
         subset=["theme_id"], maintain_order=True
     )
@@ -123,30 +166,30 @@ def prevalence_table(comparison: Comparison, names: dict[str, str]) -> Table:
     rows = []
     indent = []
     for theme_id, label, depth in themes.iter_rows():
-        pooled = lookup.get((theme_id, "pooled"))
-        pooled_text = tables.DASH
-        i2 = tables.DASH
-        if pooled is not None and pooled.get("suppressed"):
-            pooled_text = i2 = tables.SUPPRESSED
-        elif pooled is not None and pooled.get("mapped") and pooled["prevalence"] is not None:
-            pooled_text = f"{tables.pct(pooled['prevalence'])} ({tables.ci(pooled['ci_lower'], pooled['ci_upper'])})"
-            i2 = tables.pct(pooled["i2"], digits=0)
-        rows.append(
-            (
-                label,
-                *(
-                    _cell(lookup.get((theme_id, c)), comparison.settings.min_cell)
-                    for c in comparison.cohorts
-                ),
-                pooled_text,
-                i2,
-            )
-        )
+        cohorts = [
+            _cell(lookup.get((theme_id, c)), comparison.settings.min_cell)
+            for c in comparison.cohorts
+        ]
+        pooled = _pooled_cells(lookup.get((theme_id, "pooled")), with_pi) if pooled_shown else []
+        rows.append((label, *cohorts, *pooled))
         indent.append(int(depth or 0))
-    caption = (
-        f"Theme prevalence in each cohort (x/n, %) and the random-effects pooled prevalence with its "
-        f"{100 * level:g}% CI and I² (share of variation due to heterogeneity between cohorts)."
-    )
+    if pooled_shown:
+        caption = (
+            f"Theme prevalence in each cohort (x/n, %) and the random-effects pooled prevalence "
+            f"with its {100 * level:g}% CI, the number of cohorts pooled (k), the between-cohort "
+            "variance τ², I² (share of variation due to heterogeneity between cohorts) and "
+            "Cochran's Q" + (", and the prediction interval for a new cohort." if with_pi else ".")
+        )
+        extra = [f"Pooled ({100 * level:g}% CI)", "k", "τ²", "I²", "Q (p)"]
+        if with_pi:
+            extra.append("Prediction interval")
+    else:
+        caption = (
+            f"Theme prevalence in each cohort (x/n, %), side by side. No pooled estimate: with "
+            f"{len(comparison.cohorts)} cohorts (fewer than {MIN_POOLED}) a random-effects "
+            "estimate of the between-cohort variance is not meaningful."
+        )
+        extra = []
     if comparison.settings.min_cell > 1:
         caption += (
             f" A cohort count of fewer than {comparison.settings.min_cell} participants is suppressed, and "
@@ -155,14 +198,9 @@ def prevalence_table(comparison: Comparison, names: dict[str, str]) -> Table:
     return Table(
         name="comparison",
         caption=caption,
-        columns=(
-            "Theme",
-            *(names[c] for c in comparison.cohorts),
-            f"Pooled ({100 * level:g}% CI)",
-            "I²",
-        ),
+        columns=("Theme", *(names[c] for c in comparison.cohorts), *extra),
         rows=tuple(rows),
-        align=("l", *("r" for _ in comparison.cohorts), "r", "r"),
+        align=("l", *("r" for _ in comparison.cohorts), *("r" for _ in extra)),
         indent=tuple(indent),
     )
 
@@ -219,6 +257,34 @@ def differences_tables(comparison: Comparison, names: dict[str, str]) -> list[Bl
             )
         )
     return blocks
+
+
+def crosswalk_table(comparison: Comparison, names: dict[str, str]) -> Table:
+    """The crosswalk used: each study code and the shared theme it counts for."""
+    rows = tuple(
+        (
+            names.get(r["study_id"], r["study_id"]),
+            r["code_label"] or r["code_id"],
+            r["theme_label"] or r["theme_id"],
+        )
+        for r in comparison.mappings.iter_rows(named=True)
+    )
+    how = (
+        "the crosswalk"
+        if comparison.settings.matching == "crosswalk"
+        else "identical code ids (no crosswalk)"
+    )
+    return Table(
+        name="crosswalk",
+        caption=(
+            f"How study codes become shared themes ({how}): a shared theme counts the "
+            "participants who voiced any of the codes mapped to it, so a cohort's count for a "
+            "shared theme can differ from the count of its own theme of the same name."
+        ),
+        columns=("Cohort", "Study code", "Shared theme"),
+        rows=rows or (("none", "", ""),),
+        align=("l", "l", "l"),
+    )
 
 
 def not_compared_table(comparison: Comparison, names: dict[str, str]) -> Table:

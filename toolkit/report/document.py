@@ -5,7 +5,7 @@ once; the sections are laid out from those protected results by
 :mod:`~toolkit.report.sentences` (key findings, methods), :mod:`~toolkit.report.participants`
 (participants, re-identification warning, joint display), :mod:`~toolkit.report.findings`
 (prevalence, differences, co-occurrence, saturation, agreement) and
-:mod:`~toolkit.report.record` (COREQ, provenance); :func:`build_study_report` puts them in
+:mod:`~toolkit.report.record` (provenance), :mod:`~toolkit.report.methods` (methods, references) and :mod:`~toolkit.report.checklists` (COREQ, SRQR); :func:`build_study_report` puts them in
 the order of SPEC §6. Nothing here computes a statistic or touches files.
 """
 
@@ -17,6 +17,7 @@ import polars as pl
 
 from toolkit import __version__
 from toolkit.analysis import Results
+from toolkit.report.checklists import checklists
 from toolkit.report.findings import (
     agreement_section,
     cooccurrence_section,
@@ -24,9 +25,10 @@ from toolkit.report.findings import (
     prevalence_section,
     saturation_section,
 )
+from toolkit.report.methods import methods_text, study_references
 from toolkit.report.participants import cohort_section, joint_section
-from toolkit.report.record import coreq_table, provenance_section
-from toolkit.report.sentences import SYNTHETIC_TEXT, honest_reading, key_findings, methods_text
+from toolkit.report.record import provenance_section
+from toolkit.report.sentences import SYNTHETIC_TEXT, honest_reading, key_findings
 from toolkit.report.spec import Banner, Block, Bullets, Note, Paragraph, Report, Section
 
 
@@ -66,7 +68,11 @@ def build_study_report(results: Results, *, now: dt.datetime | None = None) -> R
         joint_section(study, results),
         agreement_section(results),
         Section("methods", "Methods", tuple(Paragraph(p) for p in methods_text(study, results))),
-        Section("coreq", "Reporting checklist", (coreq_table(study, results),)),
+    ]
+    present = {s.anchor for s in sections if s is not None}
+    sections += [
+        Section("checklists", "Reporting checklists", checklists(study, results, present)),
+        Section("references", "References", (Bullets(tuple(study_references(results))),)),
         provenance_section(study, results, now),
     ]
     result_frames: dict[str, pl.DataFrame] = {"prevalence": results.need("prevalence")}

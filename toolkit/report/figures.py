@@ -34,8 +34,15 @@ def _layout(fig: go.Figure, *, height: int, left: int = 10) -> go.Figure:
         template="simple_white",
         font={"family": FONT, "size": 13, "color": "#1d2433"},
         height=height,
-        margin={"l": left, "r": 20, "t": 40, "b": 60},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "x": 0, "title": {"text": ""}},
+        margin={"l": left, "r": 20, "t": 30, "b": 60},
+        # Below the plot: a legend above it sits under plotly's toolbar (top right).
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.12,
+            "x": 0,
+            "title": {"text": ""},
+        },
         hoverlabel={"font": {"family": FONT}},
     )
     return fig
@@ -50,27 +57,50 @@ def _pct(values: Sequence[float | None]) -> list[float | None]:
     return [None if v is None else 100.0 * v for v in values]
 
 
-def prevalence_dots(frame: pl.DataFrame, *, ci_label: str) -> go.Figure:
-    """Dot-and-interval plot of theme prevalence, grouped (coloured) by domain.
+SUPPRESSED_STYLE = {"color": "#8a8f98", "symbol": "x-open", "size": 10}
+
+
+def prevalence_dots(
+    frame: pl.DataFrame, *, ci_label: str, suppressed_label: str = "suppressed (small count)"
+) -> go.Figure:
+    """Dot-and-interval plot of theme prevalence, grouped by domain: each domain is a bold
+    heading row above its themes (position and label, not colour alone) and has its own
+    colour and marker shape. Suppressed themes keep their row, drawn as an open grey marker
+    at 0 with no value, named in the legend.
 
     Args:
         frame: one row per theme in display order, columns ``label``, ``domain``,
             ``participants``, ``denominator``, ``prevalence``, ``ci_lower``, ``ci_upper``
-            (proportions in [0, 1]; rows with null prevalence are skipped).
+            (proportions in [0, 1]; a null prevalence is a suppressed count).
         ci_label: e.g. "95% CI (Wilson)", for the hover text and legend.
+        suppressed_label: the legend entry of suppressed themes.
     """
-    frame = frame.filter(pl.col("prevalence").is_not_null())
     fig = go.Figure()
     domains = list(dict.fromkeys(frame["domain"].to_list()))
-    # Category axis top-down in display order: plotly draws the first category at the bottom.
-    order = frame["label"].to_list()
-    for i, domain in enumerate(domains):
+    grouped = len(domains) > 1 or domains[:1] != ["Themes"]
+    labels: list[str] = []
+    bold: list[bool] = []
+    position: dict[tuple[str, str], int] = {}
+    for domain in domains:
         part = frame.filter(pl.col("domain") == domain)
+        members = part["label"].to_list()
+        if grouped and members != [domain]:
+            labels.append(domain)
+            bold.append(True)
+        for label in members:
+            position[(domain, label)] = len(labels)
+            labels.append(label)
+            bold.append(grouped and members == [domain])
+    symbols = ["circle", "square", "diamond", "triangle-up", "triangle-down", "star"]
+    for i, domain in enumerate(domains):
+        part = frame.filter((pl.col("domain") == domain) & pl.col("prevalence").is_not_null())
+        if part.height == 0:
+            continue
         prevalence = _pct(part["prevalence"].to_list())
         lower = _pct(part["ci_lower"].to_list())
         upper = _pct(part["ci_upper"].to_list())
         hover = [
-            f"{label}<br>{x}/{n} participants ({p:.1f}%)<br>{ci_label}: {lo:.1f}–{hi:.1f}%"
+            f"{label}<br>{x}/{n} participants ({p:.0f}%)<br>{ci_label}: {lo:.0f}–{hi:.0f}%"
             for label, x, n, p, lo, hi in zip(
                 part["label"],
                 part["participants"],
@@ -82,13 +112,14 @@ def prevalence_dots(frame: pl.DataFrame, *, ci_label: str) -> go.Figure:
             )
             if p is not None and lo is not None and hi is not None
         ]
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
         fig.add_trace(
             go.Scatter(
                 x=prevalence,
-                y=part["label"].to_list(),
+                y=[position[(domain, label)] for label in part["label"].to_list()],
                 mode="markers",
                 name=domain,
-                marker={"color": OKABE_ITO[i % len(OKABE_ITO)], "size": 10, "symbol": "circle"},
+                marker={"color": colour, "size": 10, "symbol": symbols[i % len(symbols)]},
                 error_x={
                     "type": "data",
                     "symmetric": False,
@@ -98,19 +129,30 @@ def prevalence_dots(frame: pl.DataFrame, *, ci_label: str) -> go.Figure:
                     ],
                     "thickness": 2,
                     "width": 4,
-                    "color": OKABE_ITO[i % len(OKABE_ITO)],
+                    "color": colour,
                 },
                 hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    hidden = frame.filter(pl.col("prevalence").is_null())
+    if hidden.height:
+        fig.add_trace(
+            go.Scatter(
+                x=[0.0] * hidden.height,
+                y=[position[(d, lab)] for d, lab in hidden.select("domain", "label").rows()],
+                mode="markers",
+                name=suppressed_label,
+                marker=SUPPRESSED_STYLE,
+                hovertext=[f"{lab}: {suppressed_label}" for lab in hidden["label"].to_list()],
                 hoverinfo="text",
             )
         )
     fig.update_xaxes(
         title_text=PERCENT_AXIS, range=[-2, 102], dtick=20, showgrid=True, gridcolor="#e6e8ec"
     )
-    fig.update_yaxes(
-        categoryorder="array", categoryarray=list(reversed(order)), automargin=True, title_text=""
-    )
-    return _layout(fig, height=row_height(len(order)))
+    _banded_axis(fig, labels, bold=bold)
+    return _layout(fig, height=row_height(len(labels)))
 
 
 def _offsets(count: int) -> list[float]:
@@ -161,9 +203,10 @@ def differences_forest(frame: pl.DataFrame) -> go.Figure:
         frame: columns ``label``, ``comparison`` (e.g. "Active − Remission"), ``difference``,
             ``ci_lower``, ``ci_upper`` (proportions in [−1, 1]).
     """
-    frame = frame.filter(pl.col("difference").is_not_null())
     fig = go.Figure()
     order = list(dict.fromkeys(frame["label"].to_list()))
+    hidden = frame.filter(pl.col("difference").is_null())
+    frame = frame.filter(pl.col("difference").is_not_null())
     position = {label: i for i, label in enumerate(order)}
     comparisons = list(dict.fromkeys(frame["comparison"].to_list()))
     offsets = _offsets(len(comparisons))
@@ -199,6 +242,18 @@ def differences_forest(frame: pl.DataFrame) -> go.Figure:
                 + ": %{x:.1f} percentage points<extra></extra>",
             )
         )
+    if hidden.height:
+        fig.add_trace(
+            go.Scatter(
+                x=[0.0] * hidden.height,
+                y=[position[label] for label in hidden["label"].to_list()],
+                mode="markers",
+                name="suppressed or not estimable (no value)",
+                marker=SUPPRESSED_STYLE,
+                text=hidden["label"].to_list(),
+                hovertemplate="%{text}: suppressed or not estimable<extra></extra>",
+            )
+        )
     fig.add_vline(x=0, line={"color": "#5b6475", "width": 1, "dash": "dot"})
     fig.update_xaxes(
         title_text="difference in participants (percentage points)",
@@ -222,7 +277,7 @@ def cooccurrence_heatmap(
         counts: square matrix of participant counts (None where suppressed).
         denominator: participants in the study, for the hover percentages.
     """
-    text = [["" if c is None else str(c) for c in row] for row in counts]
+    text = [["s" if c is None else str(c) for c in row] for row in counts]
     hover = [
         [
             f"{labels[i]} and {labels[j]}: "
@@ -252,10 +307,28 @@ def cooccurrence_heatmap(
             ygap=1,
         )
     )
+    if any(c is None for row in counts for c in row):
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name="s: suppressed (blank cell)",
+                marker={
+                    "color": "#ffffff",
+                    "symbol": "square",
+                    "line": {"color": "#8a8f98", "width": 1},
+                },
+                showlegend=True,
+            )
+        )
     fig.update_xaxes(tickangle=-40, automargin=True, showgrid=False, ticks="")
     fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False, ticks="")
-    size = row_height(len(labels), per_row=28, base=220, minimum=360)
-    return _layout(fig, height=size)
+    size = row_height(len(labels), per_row=28, base=260, minimum=400)
+    fig = _layout(fig, height=size, left=20)
+    # Long labels: automargin grows the margins instead of cutting the words.
+    fig.update_layout(margin={"b": 40, "t": 20})
+    return fig
 
 
 def saturation_curve(frame: pl.DataFrame, *, total_themes: int) -> go.Figure:

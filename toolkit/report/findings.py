@@ -14,6 +14,7 @@ from toolkit.model import Study
 from toolkit.report import figures, tables
 from toolkit.report.sentences import analysis_notes, ci_text, overall, themes
 from toolkit.report.spec import Block, FigureBlock, Note, Paragraph, Section
+from toolkit.text import plural
 
 
 def _domain_of(study: Study, code_ids: Sequence[str], depth: int) -> list[str]:
@@ -72,18 +73,39 @@ def prevalence_section(study: Study, results: Results) -> Section:
     frame = rows.with_columns(
         pl.Series("domain", _domain_of(study, rows["code_id"].to_list(), results.depth))
     )
-    fig = figures.prevalence_dots(frame, ci_label=f"{ci_text(results)} ({method})")
+    fig = figures.prevalence_dots(
+        frame,
+        ci_label=f"{ci_text(results)} ({method})",
+        suppressed_label=f"suppressed (fewer than {settings.min_cell})",
+    )
+    drawn = rows.filter(pl.col("participants").is_not_null()).sort(
+        "participants", descending=True, maintain_order=True
+    )
+    alt = (
+        f"Dot plot of {rows.height} themes in {frame['domain'].n_unique()} domains, each with its "
+        "interval on a 0 to 100% axis"
+        + (
+            f"; the most voiced is {drawn['label'][0]} ({drawn['participants'][0]}/"
+            f"{drawn['denominator'][0]}), the least {drawn['label'][-1]} "
+            f"({drawn['participants'][-1]}/{drawn['denominator'][-1]})."
+            if drawn.height
+            else "."
+        )
+    )
     suppressed = rows.filter(pl.col("participants").is_null()).height
     caption = (
         f"Prevalence of each theme among the {study.n_participants} participants, with its "
         f"{ci_text(results)} ({method}), grouped by domain."
     )
     if suppressed:
-        caption += f" {suppressed} suppressed theme(s) are not drawn."
+        caption += (
+            f" {plural(suppressed, 'theme')} with a suppressed count: drawn as an open grey "
+            "marker at the left edge, named in the legend, with no value."
+        )
     blocks: list[Block] = [
         table,
         *([Note(cut)] if cut else []),
-        FigureBlock("prevalence", fig, caption, height=fig.layout.height or 460),
+        FigureBlock("prevalence", fig, caption, height=fig.layout.height or 460, alt=alt),
     ]
     return Section("prevalence", "Theme prevalence", tuple(blocks))
 
@@ -137,6 +159,12 @@ def differences_section(study: Study, results: Results) -> Section | None:
                 f"Difference in theme prevalence between subgroups with its {ci_text(results)} ({method}); "
                 "the dotted line marks no difference.",
                 height=fig.layout.height or 460,
+                alt=(
+                    f"Forest plot of the difference in prevalence for {fig_frame['label'].n_unique()} "
+                    f"themes and {fig_frame['comparison'].n_unique()} subgroup comparisons, each "
+                    "a point with its interval, in percentage points from −100 to +100, with a "
+                    "dotted line at no difference."
+                ),
             ),
         ),
     )
@@ -174,6 +202,10 @@ def cooccurrence_section(study: Study, results: Results) -> Section | None:
                 ),
                 width=820,
                 height=fig.layout.height or 600,
+                alt=(
+                    f"Heatmap of {len(labels)} by {len(labels)} themes; each cell holds the "
+                    "number of participants who voiced both themes, darker for fewer."
+                ),
             ),
         ),
     )
@@ -210,6 +242,10 @@ def saturation_section(study: Study, results: Results) -> Section:
                 fig,
                 "New themes in each interview (bars) and the share of all themes found so far (line).",
                 height=fig.layout.height or 380,
+                alt=(
+                    f"Bars of new themes in each of {curve.height} interviews, in order, and a "
+                    "line rising to 100% of themes found. " + tables.heading(sat.statement)
+                ),
             ),
         ),
     )

@@ -10,17 +10,17 @@ The participants' characteristics are computed and protected by the analysis lay
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import polars as pl
 
 from toolkit.analysis import Results
+from toolkit.analysis.quotes import quote_descriptors
 from toolkit.analysis.results import REIDENTIFICATION_NOT_RUN
-from toolkit.analysis.run import quote_descriptors
 from toolkit.model import Study
 from toolkit.report import tables
 from toolkit.report.sentences import ci_text, themes
 from toolkit.report.spec import Block, Callout, JointDisplay, JointRow, Section
+from toolkit.text import plural
 
 
 def cohort_section(results: Results) -> Section:
@@ -74,15 +74,18 @@ def reidentification_callout(results: Results) -> Callout | None:
     for exposed in shown["exposed_by"].to_list():
         for element in exposed.split("; "):
             per_element[element] = per_element.get(element, 0) + 1
-    elements = "; ".join(f"{name} ({count})" for name, count in per_element.items())
+    elements = "; ".join(
+        f"{_element_name(name, results)} ({count})" for name, count in per_element.items()
+    )
     names = (
-        ", ".join(settings.quasi_identifiers)
+        ", ".join(_display(a, results) for a in settings.quasi_identifiers)
         if settings.quasi_identifiers is not None
         else "every stratifiable attribute"
     )
     min_cell = settings.min_cell
     text = (
-        f"{shown.height} combination(s) of participant attributes ({names}) are shared by fewer "
+        f"{plural(shown.height, 'combination')} of participant attributes ({names}) "
+        f"{'is' if shown.height == 1 else 'are'} shared by fewer "
         f"than {settings.k} participants (privacy.k = {settings.k}) and appear in this report: "
         f"{elements}. Small-cell suppression is "
         + (f"set to min_cell = {min_cell}" if min_cell > 1 else "off (min_cell = 0)")
@@ -93,70 +96,97 @@ def reidentification_callout(results: Results) -> Callout | None:
     return Callout("Re-identification check", text)
 
 
-def _descriptor(row: dict[str, Any], study: Study, names: Sequence[str]) -> str:
-    parts = [row["pseudonym"]]
-    for name in names:
-        value = row.get(name)
-        if value is None:
-            continue
-        parts.append(f"{value:.0f}" if isinstance(value, float) else str(value).lower())
-    return ", ".join(parts)
+def _display(attribute: str, results: Results) -> str:
+    """An attribute's display name, lower case (``disease status``), never its raw id."""
+    spec = results.study.attributes.get(attribute)
+    return spec.display.lower() if spec is not None else attribute.replace("_", " ")
+
+
+def _element_name(element: str, results: Results) -> str:
+    """``cohort table by disease_status`` → ``cohort table by disease status``."""
+    head, sep, attribute = element.rpartition(" by ")
+    return f"{head}{sep}{_display(attribute, results)}" if sep else element
 
 
 def joint_section(study: Study, results: Results) -> Section:
-    """Each theme's prevalence beside exemplar quotations, attributed by pseudonym."""
-    from toolkit.stats.hierarchy import closure
+    """The integrated joint display (Guetterman, Fetters and Creswell 2015), theme by theme:
+    prevalence overall and in each stratum, exemplar quotations with their attributions,
+    the participants who did not voice a near-universal theme, and the researcher's
+    meta-inference. What is shown, chosen and attributed is decided by the analysis layer
+    (``results.joint``, :func:`toolkit.analysis.quotes.joint_display`); this lays it out."""
+    from toolkit.analysis.quotes import NEAR_UNIVERSAL
 
-    per_theme = results.settings.quotes_per_theme
-    names = quote_descriptors(study, results.settings)
-    people = privacy_people(study, results)
-    pairs = closure(study.codebook)
+    settings = results.settings
+    per_theme = settings.quotes_per_theme
+    names = quote_descriptors(study, settings)
+    joint = {row["code_id"]: row for row in results.need("joint").iter_rows(named=True)}
+    prevalence = results.need("prevalence")
     rows: list[JointRow] = []
+    researcher = False
     for theme in themes(results).iter_rows(named=True):
-        below = pairs.filter(pl.col("ancestor_id") == theme["code_id"])["code_id"].to_list()
-        quotes: list[tuple[str, str]] = []
-        if theme["participants"] is not None and per_theme > 0:
-            candidates = (
-                results.need("quotes")
-                .filter(pl.col("code_id").is_in(below))
-                .unique(subset=["quote"], keep="first", maintain_order=True)
-                .unique(subset=["pseudonym"], keep="first", maintain_order=True)
-                .sort("pseudonym")
-            )
-            # Spread the picks over the participants rather than always quoting P01.
-            count = candidates.height
-            take = min(per_theme, count)
-            picks = sorted({int((i + 0.5) * count / take) for i in range(take)}) if take else []
-            for index in picks:
-                row = candidates.row(index, named=True)
-                who = _descriptor(
-                    {**people.get(row["pseudonym"], {}), "pseudonym": row["pseudonym"]},
-                    study,
-                    names,
-                )
-                quotes.append((row["quote"], who))
-        prevalence = (
-            tables.SUPPRESSED
-            if theme["participants"] is None
-            else f"{tables.xn(theme['participants'], theme['denominator'])} ({tables.pct(theme['prevalence'])}; "
+        found = joint.get(theme["code_id"], {})
+        researcher = researcher or found.get("chosen_by") == "researcher"
+        shown = theme["participants"] is not None
+        overall = (
+            f"{tables.xn(theme['participants'], theme['denominator'])} "
+            f"({tables.pct(theme['prevalence'])}; "
             f"{ci_text(results)} {tables.ci(theme['ci_lower'], theme['ci_upper'])})"
+            if shown
+            else tables.SUPPRESSED
         )
-        rows.append(JointRow(theme["label"], prevalence, tuple(quotes)))
+        notes: list[str] = []
+        if found.get("not_voiced"):
+            notes.append("Not voiced by: " + ", ".join(found["not_voiced"]) + ".")
+        if found.get("meta_inference"):
+            note = found.get("meta_note")
+            notes.append(
+                f"Meta-inference: {found['meta_inference']}" + (f" ({note})." if note else ".")
+            )
+        rows.append(
+            JointRow(
+                theme["label"],
+                overall,
+                tuple((q["quote"], q["attribution"]) for q in found.get("quotes") or ()),
+                strata=_strata_lines(prevalence, theme["code_id"], settings.strata, study),
+                notes=tuple(notes),
+            )
+        )
     described = ", ".join(
         study.attribute(n).display.lower() for n in names if n in study.attributes
     )
+    by = ", ".join(study.attribute(s).display.lower() for s in settings.strata)
     caption = (
-        f"Joint display: each theme's prevalence beside up to {per_theme} exemplar quotation(s), "
-        f"attributed to pseudonymous participants ({described or 'no descriptors'})."
+        "Joint display: each theme's prevalence overall"
+        + (f" and by {by}" if by else "")
+        + f", beside up to {plural(per_theme, 'exemplar quotation')} "
+        + (
+            "chosen by the researcher"
+            if researcher
+            else "spread across participants (one per participant per theme, none repeated)"
+        )
+        + f", attributed by pseudonym ({described or 'no descriptors'}, as the tables show "
+        "them); under a theme voiced by at least "
+        f"{NEAR_UNIVERSAL:.0%} of participants, those who did not voice it."
     )
     return Section(
         "joint-display", "Themes and what participants said", (JointDisplay(caption, tuple(rows)),)
     )
 
 
-def privacy_people(study: Study, results: Results) -> dict[str, dict[str, Any]]:
-    """Pseudonym -> attribute values, for attributions."""
-    joined = study.participants.join(results.need("pseudonyms"), on="participant_id").drop(
-        "participant_id"
+def _strata_lines(
+    prevalence: pl.DataFrame, code_id: str, strata: Sequence[str], study: Study
+) -> tuple[str, ...]:
+    """``Female: 8/9`` per level of each stratum (``suppressed`` where hidden); a level name
+    two strata share (``missing``) is prefixed by its attribute."""
+    rows = prevalence.filter(
+        (pl.col("code_id") == code_id) & pl.col("stratum_variable").is_in(list(strata))
     )
-    return {row["pseudonym"]: row for row in joined.iter_rows(named=True)}
+    seen = rows["stratum_value"].to_list()
+    lines: list[str] = []
+    for variable in strata:
+        display = tables.heading(study.attribute(variable).display)
+        for row in rows.filter(pl.col("stratum_variable") == variable).iter_rows(named=True):
+            level = row["stratum_value"]
+            name = f"{display} {level}" if seen.count(level) > 1 else tables.heading(level)
+            lines.append(f"{name}: {tables.xn(row['participants'], row['denominator'])}")
+    return tuple(lines)

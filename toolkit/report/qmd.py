@@ -33,7 +33,6 @@ from toolkit.report.spec import (
 from toolkit.resources import templates_dir
 
 NBSP = "\u00a0"
-_INDENT = NBSP * 3  # per hierarchy level: survives pandoc, unlike ordinary spaces
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|$~^@!+=])")
 
 
@@ -48,11 +47,16 @@ def fill(relative: str, **values: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Plain text as pandoc markdown that prints exactly ``text`` (one line)."""
+    """Plain text as pandoc markdown that prints exactly ``text`` (one line).
+
+    Besides markdown's specials: a leading "1." or "-" would start a list (a leading ">"
+    is already escaped), and "--" would become an en dash (``--min-cell``).
+    """
     text = " ".join(text.split())
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    # A leading "1." or "-" would start a list; a leading ">" is already escaped.
-    return re.sub(r"^(\d+)\.", r"\1\\.", escaped)
+    escaped = escaped.replace("--", "-\\-").replace("-\\--", "-\\-\\-")
+    escaped = re.sub(r"^(\d+)\.", r"\1\\.", escaped)
+    return re.sub(r"^-(\s)", r"\\-\1", escaped)
 
 
 def escape_typst(text: str) -> str:
@@ -65,22 +69,53 @@ def _cell(text: str) -> str:
 
 
 def _indented(text: str, depth: int) -> str:
-    return _INDENT * depth + _cell(text)
+    """A first cell at ``depth``: a span the filter turns into the cell's own indentation."""
+    if depth <= 0 or not text:
+        return _cell(text)
+    return f"[{escape(text)}]{{.level-{min(depth, 5)}}}"
 
 
-def pipe_table(table: Table) -> str:
+def _where(anchor: str, titles: dict[str, str]) -> str:
+    """Where an item is reported: the section's link (HTML, Word), its page (PDF)."""
+    if not anchor:
+        return NBSP
+    title = escape(titles.get(anchor, anchor))
+    return f'[[{title}](#{anchor})]{{.where anchor="{anchor}"}}'
+
+
+def pipe_table(table: Table, titles: dict[str, str] | None = None) -> str:
     """A pandoc pipe table (native tables in HTML, typst and Word).
 
     The dashes of the rule line are proportional to each column's longest cell (or to
     ``table.widths``), and the header is padded past pandoc's 72 columns, so pandoc always
-    gives the columns relative widths in that proportion instead of equal ones.
+    gives the columns relative widths in that proportion instead of equal ones. A table with
+    ``where`` gets a last column naming the section (or PDF page) of each row's item, from
+    ``titles`` (anchor -> section title).
     """
+    where = table.where
+    if table.where:
+        titles = titles or {}
+        table = Table(
+            name=table.name,
+            caption=table.caption,
+            columns=(*table.columns, "Where reported"),
+            rows=tuple(
+                (*row, titles.get(anchor, "") if anchor else "")
+                for row, anchor in zip(table.rows, table.where, strict=True)
+            ),
+            align=(*table.align, "l") if table.align else (),
+            indent=table.indent,
+            widths=(*table.widths, 14) if table.widths else None,
+        )
     align = table.align or tuple("l" for _ in table.columns)
     header_cells = [_cell(c) for c in table.columns]
     body_cells = []
     for i, row in enumerate(table.rows):
         depth = table.indent[i] if table.indent else 0
-        body_cells.append([_indented(row[0], depth), *(_cell(c) for c in row[1:])])
+        cells = [_indented(row[0], depth), *(_cell(c) for c in row[1:])]
+        if where:
+            cells[-1] = _where(where[i], titles or {})
+        body_cells.append(cells)
     weights: list[float]
     if table.widths:
         weights = [float(w) for w in table.widths]
@@ -172,10 +207,22 @@ def grid_table(
     return "\n".join(out)
 
 
-def _figure_html(block: FigureBlock) -> str:
+# Offline reports offer no Chart Studio: plotly's cloud buttons off, no server URL.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+    "modeBarButtonsToRemove": ["sendDataToCloud", "editInChartStudio"],
+}
+
+
+def _figure_html(block: FigureBlock, label: str) -> str:
+    import html
+
     import plotly.io as pio
 
-    return str(
+    plot = str(
         pio.to_html(
             block.figure,
             full_html=False,
@@ -183,12 +230,94 @@ def _figure_html(block: FigureBlock) -> str:
             div_id=f"plot-{block.name}",
             default_width="100%",
             default_height=f"{block.height}px",
-            config={"displaylogo": False, "responsive": True},
+            config=PLOTLY_CONFIG,
         )
     ).strip()
+    alt = html.escape(f"{label}: {block.alt or block.caption}", quote=True)
+    return f'<div class="plot" role="img" aria-label="{alt}">\n{plot}\n</div>'
+
+
+#: Tables of at most this many rows stay on one page in the PDF.
+KEEP_TOGETHER = 14
+
+
+class _Writer:
+    """Writes blocks in reading order, numbering tables and figures as it goes ("Table 2",
+    "Figure 1", the same in every format; typst's own numbering is off)."""
+
+    def __init__(self, titles: dict[str, str]) -> None:
+        self.titles = titles
+        self.tables = 0
+        self.figures = 0
+
+    def table_caption(self, caption: str) -> str:
+        self.tables += 1
+        return escape(f"Table {self.tables}. {caption}")
+
+    def block(self, block: Block) -> str:
+        if isinstance(block, Table):
+            caption = self.table_caption(block.caption)
+            text = fill("partials/table.md", table=pipe_table(block, self.titles), caption=caption)
+            if block.notes:
+                notes = "\n\n".join(fill("partials/note.md", text=escape(n)) for n in block.notes)
+                text = text.rstrip("\n") + "\n\n" + notes
+            if len(block.rows) <= KEEP_TOGETHER:
+                # A short table is never split (PDF): no page holds one orphaned row.
+                text = "::: {.keep-together}\n" + text.strip("\n") + "\n:::"
+            return text
+        if isinstance(block, FigureBlock):
+            self.figures += 1
+            label = f"Figure {self.figures}"
+            caption = escape(f"{label}. {block.caption}")
+            return fill(
+                "partials/figure.md",
+                name=block.name,
+                html=_figure_html(block, label),
+                caption=caption,
+                alt=escape(block.alt or block.caption).replace('"', "'"),
+                # Tall figures are limited by the page height, not its width.
+                print_size="height=20cm" if block.height > 1.25 * block.width else "width=100%",
+                # Word (A4, 2 cm margins: a 17 × 25 cm text area): the same rule.
+                docx_size="height=22cm" if block.height > 1.3 * block.width else "width=17cm",
+            )
+        if isinstance(block, JointDisplay):
+            caption = self.table_caption(block.caption)
+            return _joint(block, caption)
+        return _block(block)
+
+    def section(self, section: Section, *, level: int = 2) -> str:
+        parts = [self.block(b).strip("\n") for b in section.blocks]
+        parts += [self.section(sub, level=level + 1).strip("\n") for sub in section.subsections]
+        body = "\n\n".join(parts)
+        if level == 2:
+            return fill(
+                "partials/section.md",
+                title=escape(section.title),
+                anchor=section.anchor,
+                body=body,
+            )
+        return fill(
+            "partials/subsection.md", title=escape(section.title), anchor=section.anchor, body=body
+        )
+
+
+def _joint(block: JointDisplay, caption: str) -> str:
+    rows = [
+        [
+            [escape(row.theme)],
+            [escape(row.prevalence), *(escape(line) for line in row.strata)],
+            [escape(f"“{quote}” ({who})") for quote, who in row.quotes]
+            + [escape(line) for line in row.notes]
+            or [escape("no quotation")],
+        ]
+        for row in block.rows
+    ]
+    table = grid_table(("Theme", "Participants", "Exemplar quotations"), rows, (22, 16, 58))
+    return fill("partials/joint.md", table=table, caption=caption)
 
 
 def _block(block: Block) -> str:
+    """One block without a number (tables and figures get theirs from :class:`_Writer`)."""
     if isinstance(block, Paragraph):
         return fill("partials/paragraph.md", text=escape(block.text))
     if isinstance(block, Note):
@@ -208,43 +337,17 @@ def _block(block: Block) -> str:
             typst_title=escape_typst(block.title),
             typst_text=escape_typst(block.text),
         )
-    if isinstance(block, Table):
-        return fill("partials/table.md", table=pipe_table(block), caption=escape(block.caption))
-    if isinstance(block, FigureBlock):
-        return fill(
-            "partials/figure.md",
-            name=block.name,
-            html=_figure_html(block),
-            caption=escape(block.caption),
-            # Tall figures are limited by the page height, not its width.
-            print_size="height=20cm" if block.height > 1.25 * block.width else "width=100%",
-            # Word (A4, 2 cm margins: a 17 × 25 cm text area): the same rule.
-            docx_size="height=22cm" if block.height > 1.3 * block.width else "width=17cm",
-        )
-    if isinstance(block, JointDisplay):
-        rows = [
-            [
-                [escape(row.theme)],
-                [escape(row.prevalence)],
-                [escape(f"“{quote}” ({who})") for quote, who in row.quotes]
-                or [escape("no quotation")],
-            ]
-            for row in block.rows
-        ]
-        table = grid_table(("Theme", "Participants", "Exemplar quotations"), rows, (22, 16, 58))
-        return fill("partials/joint.md", table=table, caption=escape(block.caption))
+    if isinstance(block, Table | FigureBlock | JointDisplay):
+        return _Writer({}).block(block)
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
-def _section(section: Section, *, level: int = 2) -> str:
-    parts = [_block(b).strip("\n") for b in section.blocks]
-    parts += [_section(sub, level=level + 1).strip("\n") for sub in section.subsections]
-    body = "\n\n".join(parts)
-    if level == 2:
-        return fill(
-            "partials/section.md", title=escape(section.title), anchor=section.anchor, body=body
-        )
-    return fill("partials/subsection.md", title=escape(section.title), body=body)
+def _titles(sections: tuple[Section, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for section in sections:
+        found[section.anchor] = section.title
+        found.update(_titles(section.subsections))
+    return found
 
 
 def _yaml_string(text: str) -> str:
@@ -255,8 +358,9 @@ def _yaml_string(text: str) -> str:
 
 def write_qmd(report: Report) -> str:
     """The whole Quarto document for ``report``."""
-    parts = [_block(b).strip("\n") for b in report.preamble]
-    parts += [_section(s).strip("\n") for s in report.sections]
+    writer = _Writer(_titles(report.sections))
+    parts = [writer.block(b).strip("\n") for b in report.preamble]
+    parts += [writer.section(s).strip("\n") for s in report.sections]
     body = "\n\n".join(parts)
     return fill(
         f"{report.kind}.qmd",

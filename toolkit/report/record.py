@@ -1,15 +1,12 @@
-"""The record of how the report was made: the COREQ checklist and the provenance.
+"""The record of how the report was made: the provenance (input files and settings).
 
-Both read the settings from ``results.settings`` (the settings every number was computed
-with) and the subgroup sizes from the protected participants' characteristics
-(``results.cohort``), so they hide what the participants and prevalence tables hide.
+It reads the settings from ``results.settings``, the settings every number was computed
+with. The reporting checklists are in :mod:`toolkit.report.checklists`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-
-import polars as pl
 
 from toolkit import __version__
 from toolkit.analysis import Results
@@ -17,77 +14,6 @@ from toolkit.model import Study
 from toolkit.report import tables
 from toolkit.report.sentences import analysis_notes
 from toolkit.report.spec import Block, Note, Section, Table
-
-
-def coreq_table(study: Study, results: Results) -> Table:
-    """The COREQ items (Tong, Sainsbury and Craig 2007) that the data can answer."""
-    from toolkit.stats.hierarchy import tree_order
-
-    codebook = study.codebook
-
-    depths = tree_order(codebook)["depth"].to_list()
-    levels = [sum(1 for d in depths if d == k) for k in range(max(depths, default=-1) + 1)]
-    level_names = ["domains", "themes", "codes", "sub-codes"]
-    tree = ", ".join(
-        f"{n} {level_names[k] if k < len(level_names) else f'level-{k} nodes'}"
-        for k, n in enumerate(levels)
-    )
-    coders = (
-        sorted({c for c in study.codings["coder"].to_list() if c is not None})
-        if "coder" in study.codings.columns
-        else []
-    )
-    descriptions = []
-    for attribute in results.settings.strata:
-        spec = study.attribute(attribute)
-        # the same subgroups as the participants and prevalence tables hide
-        groups = (
-            results.need("cohort")
-            .filter(pl.col("by") == attribute)
-            .select("group", "group_size")
-            .unique(subset="group", maintain_order=True)
-            .rows()[1:]
-        )
-        descriptions.append(
-            f"{spec.display}: "
-            + ", ".join(
-                f"{level} {tables.SUPPRESSED if size is None else size}" for level, size in groups
-            )
-        )
-    sat = results.saturation
-    rows = [
-        ("12. Sample size", f"{study.n_participants} participants."),
-        (
-            "16. Description of sample",
-            ("; ".join(descriptions) + ". See the participants table.")
-            if descriptions
-            else "See the participants table.",
-        ),
-        ("22. Data saturation", sat.statement if sat is not None else "Not assessed."),
-        (
-            "24. Number of data coders",
-            f"{len(coders)} ({', '.join(coders)})." if coders else "Not recorded in the codings.",
-        ),
-        (
-            "25. Description of the coding tree",
-            f"{tree}; shown in full in the theme prevalence table.",
-        ),
-        (
-            "27. Software",
-            f"Analysis and report: raremix {__version__}. The coding software is not recorded in the inputs.",
-        ),
-        (
-            "29. Quotations presented",
-            f"Yes: up to {results.settings.quotes_per_theme} per theme in the joint display, each "
-            "identified by a pseudonym and descriptors.",
-        ),
-    ]
-    return tables.key_value_table(
-        rows,
-        name="coreq",
-        caption="COREQ items (Tong, Sainsbury and Craig 2007) that the data can answer.",
-        header=("COREQ item", "Answer"),
-    )
 
 
 def provenance_section(study: Study, results: Results, rendered_at: dt.datetime) -> Section:

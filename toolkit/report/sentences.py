@@ -7,12 +7,10 @@ settings the numbers were computed with. Nothing is computed here but the wordin
 
 from __future__ import annotations
 
-import platform
 from typing import Any
 
 import polars as pl
 
-from toolkit import __version__
 from toolkit.analysis import Results
 from toolkit.analysis.results import REIDENTIFICATION_NOT_RUN
 from toolkit.model import Study
@@ -36,12 +34,14 @@ def analysis_notes(results: Results) -> list[str]:
 
 
 def _voiced(row: dict[str, Any], results: Results) -> str:
-    """``12 of 15 participants (80.0%; 95% CI 54.8–93.0%)``."""
+    """``12 of 15 participants (80%; 95% CI 55–93%)``."""
     if row["participants"] is None:
         return "a suppressed number of participants (fewer than the minimum cell size)"
+    n = row["denominator"]
     return (
-        f"{row['participants']} of {row['denominator']} participants "
-        f"({tables.pct(row['prevalence'])}; {ci_text(results)} {tables.ci(row['ci_lower'], row['ci_upper'])})"
+        f"{row['participants']} of {n} participants "
+        f"({tables.pct(row['prevalence'], n=n)}; {ci_text(results)} "
+        f"{tables.ci(row['ci_lower'], row['ci_upper'], n=n)})"
     )
 
 
@@ -50,9 +50,44 @@ def overall(prevalence: pl.DataFrame) -> pl.DataFrame:
     return prevalence.filter(pl.col("stratum_variable").is_null())
 
 
+def at_theme_depth(frame: pl.DataFrame, depth: int) -> pl.DataFrame:
+    """Rows at the theme ``depth``, and shallower codes with no children (a root-level code
+    with nothing below it is a theme too), in the frame's order."""
+    parents = (
+        set(frame["parent_id"].drop_nulls().to_list()) if "parent_id" in frame.columns else set()
+    )
+    return frame.filter(
+        (pl.col("depth") == depth)
+        | ((pl.col("depth") < depth) & ~pl.col("code_id").is_in(list(parents)))
+    )
+
+
 def themes(results: Results) -> pl.DataFrame:
-    """The overall rows at the theme depth."""
-    return overall(results.need("prevalence")).filter(pl.col("depth") == results.depth)
+    """The overall rows at the theme depth (and childless codes above it), each ``label``
+    made unique by its parent's label where two codes share one."""
+    whole = overall(results.need("prevalence"))
+    return distinct_labels(at_theme_depth(whole, results.depth), whole)
+
+
+def distinct_labels(frame: pl.DataFrame, codebook: pl.DataFrame) -> pl.DataFrame:
+    """``label`` made unique: two codes with one label read "Label (Parent label)".
+
+    Args:
+        frame: rows with ``code_id``, ``label`` and ``parent_id``.
+        codebook: rows with ``code_id`` and ``label`` for every node (the parents' labels).
+    """
+    if frame.height == 0 or "parent_id" not in frame.columns:
+        return frame
+    labels = frame["label"].to_list()
+    if len(set(labels)) == len(labels):
+        return frame
+    parent_label = dict(codebook.select("code_id", "label").iter_rows())
+    repeated = {label for label in labels if labels.count(label) > 1}
+    renamed = [
+        f"{label} ({parent_label.get(parent, 'top level')})" if label in repeated else label
+        for label, parent in zip(labels, frame["parent_id"].to_list(), strict=True)
+    ]
+    return frame.with_columns(pl.Series("label", renamed, dtype=pl.String))
 
 
 def _level_phrase(study: Study, attribute: str, level: str) -> str:
@@ -62,68 +97,88 @@ def _level_phrase(study: Study, attribute: str, level: str) -> str:
     return f"the {level} group"
 
 
-def key_findings(study: Study, results: Results) -> list[str]:
-    """Sentences a researcher could paste: most and least voiced themes, largest differences.
+def _and(items: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
-    Each sentence starts with the theme's own label (never re-cased) and carries x/n, the
-    percentage and its interval; differences carry both groups' x/n, the interval and the
-    adjusted p-value, and say when the interval includes no difference.
+
+def _tied(rows: list[dict[str, Any]], results: Results, *, most: bool) -> str:
+    """The most (or least) voiced themes, ties said as ties."""
+    which = "most" if most else "least"
+    first = rows[0]
+    if first["participants"] == 0:
+        names = _and([r["label"] for r in rows])
+        verb = "was" if len(rows) == 1 else "were each"
+        return (
+            f"{names} {verb} voiced by no participant (0 of {first['denominator']}; "
+            f"{ci_text(results)} {tables.ci(first['ci_lower'], first['ci_upper'], n=first['denominator'])}): "
+            "not mentioned, which is not the same as not experienced."
+        )
+    if len(rows) == 1:
+        return f"{first['label']} was the {which} often voiced theme: {_voiced(first, results)}."
+    return (
+        f"{_and([r['label'] for r in rows])} were tied as the {which} often voiced themes, "
+        f"each voiced by {_voiced(first, results)}."
+    )
+
+
+def _subgroup_findings(study: Study, results: Results) -> list[str]:
+    """Differences between subgroups, only where both groups have at least
+    ``settings.min_subgroup`` participants: in codebook order (never ranked by size), with
+    their intervals, as descriptions of this sample."""
+    if results.differences is None or results.differences.height == 0:
+        return []
+    least = results.settings.min_subgroup
+    diffs = at_theme_depth(results.differences, results.depth)
+    sentences: list[str] = []
+    for part in diffs.partition_by("stratum_variable", "comparison", maintain_order=True):
+        first = part.row(0, named=True)
+        attribute = study.attribute(first["stratum_variable"]).display.lower()
+        sizes = (first["denominator_level"], first["denominator_reference"])
+        if any(size is None or size < least for size in sizes):
+            sentences.append(
+                f"By {attribute} ({first['level']} against {first['reference']}): no difference "
+                f"is summarised, because a group has fewer than {least} participants; the "
+                "subgroup table lists them for description only."
+            )
+            continue
+        described = [
+            f"{r['label']} {r['participants_level']}/{r['denominator_level']} against "
+            f"{r['participants_reference']}/{r['denominator_reference']} "
+            f"({tables.points(r['difference'])} percentage points, {ci_text(results)} "
+            f"{tables.points_ci(r['ci_lower'], r['ci_upper'])})"
+            for r in part.iter_rows(named=True)
+            if r["difference"] is not None
+        ]
+        if described:
+            sentences.append(
+                f"By {attribute}, {_level_phrase(study, first['stratum_variable'], first['level'])} "
+                f"against {_level_phrase(study, first['stratum_variable'], first['reference'])}, "
+                "in codebook order: "
+                + "; ".join(described)
+                + ". These describe this sample; they were not tested as hypotheses."
+            )
+    return sentences
+
+
+def key_findings(study: Study, results: Results) -> list[str]:
+    """Descriptive sentences a researcher could paste: the most and least voiced themes (ties
+    said as ties) with x/n, the percentage and its interval; subgroup differences only where
+    both groups have at least ``settings.min_subgroup`` participants, in codebook order,
+    never ranked by their point estimate and never as a discovery.
     """
     shown = themes(results).filter(pl.col("participants").is_not_null())
     sentences: list[str] = []
     if shown.height:
-        ranked = shown.sort(
-            ["participants", "segments"], descending=[True, True], maintain_order=True
-        )
-        top = ranked.head(min(3, ranked.height)).to_dicts()
-        first = top[0]
-        sentences.append(
-            f"{first['label']} was the most often voiced theme: {_voiced(first, results)}."
-        )
-        for row in top[1:]:
-            sentences.append(f"{row['label']} was voiced by {_voiced(row, results)}.")
-        if ranked.height > 3:
-            least = ranked.tail(1).to_dicts()[0]
-            if least["participants"] == 0:
-                sentences.append(
-                    f"{least['label']} was voiced by no participant (0 of {least['denominator']}; "
-                    f"{ci_text(results)} {tables.ci(least['ci_lower'], least['ci_upper'])}): "
-                    "not mentioned, which is not the same as not experienced."
-                )
-            else:
-                sentences.append(
-                    f"{least['label']} was the least often voiced theme: {_voiced(least, results)}."
-                )
-    if results.differences is not None and results.differences.height:
-        diffs = results.differences.filter(
-            pl.col("difference").is_not_null() & (pl.col("depth") == results.depth)
-        )
-        if diffs.height:
-            biggest = (
-                diffs.with_columns(pl.col("difference").abs().alias("_abs"))
-                .sort("_abs", descending=True, maintain_order=True)
-                .head(2)
+        rows = shown.to_dicts()
+        top = max(r["participants"] for r in rows)
+        bottom = min(r["participants"] for r in rows)
+        sentences.append(_tied([r for r in rows if r["participants"] == top], results, most=True))
+        if bottom != top:
+            sentences.append(
+                _tied([r for r in rows if r["participants"] == bottom], results, most=False)
             )
-            for row in biggest.to_dicts():
-                attribute = study.attribute(row["stratum_variable"]).display.lower()
-                includes_zero = (
-                    row["ci_lower"] is not None
-                    and row["ci_upper"] is not None
-                    and row["ci_lower"] <= 0 <= row["ci_upper"]
-                )
-                reading = (
-                    "its interval includes zero" if includes_zero else "its interval excludes zero"
-                )
-                sentences.append(
-                    f"{row['label']} differed most by {attribute}: voiced by "
-                    f"{row['participants_level']}/{row['denominator_level']} in "
-                    f"{_level_phrase(study, row['stratum_variable'], row['level'])} against "
-                    f"{row['participants_reference']}/{row['denominator_reference']} in "
-                    f"{_level_phrase(study, row['stratum_variable'], row['reference'])}, "
-                    f"a difference of {tables.points(row['difference'])} percentage points "
-                    f"({ci_text(results)} {tables.points_ci(row['ci_lower'], row['ci_upper'])}; "
-                    f"adjusted p = {tables.pvalue(row['p_adjusted'])}); {reading}."
-                )
+    sentences += _subgroup_findings(study, results)
     if not sentences:
         sentences.append("No theme could be reported (no codings, or every count is suppressed).")
     return sentences
@@ -137,56 +192,3 @@ def honest_reading(study: Study) -> str:
         f"{study.condition}: read the intervals as the uncertainty "
         "within this sample, and a theme not voiced as not mentioned, not as absent."
     )
-
-
-def methods_text(study: Study, results: Results) -> list[str]:
-    """The methods paragraph(s), written from the settings."""
-    settings = results.settings
-    method = tables.METHOD_NAMES.get(settings.ci_method, settings.ci_method)
-    diff = tables.METHOD_NAMES.get(settings.difference_method, settings.difference_method)
-    coder = (
-        f"only the codings of coder '{settings.coder}'"
-        if settings.coder
-        else "the codings of all coders"
-    )
-    text = [
-        (
-            f"Prevalence is the share of the {study.n_participants} interviewed participants who voiced a "
-            f"theme: the denominator counts every participant (or every participant of a subgroup), "
-            f"including those with no coding at all, and the numerator counts the distinct participants "
-            f"with at least one coded segment on the theme or on any code below it, so a participant coded "
-            f"twice counts once. Prevalence uses {coder}. Confidence intervals are {method} intervals at "
-            f"the {100 * settings.ci_level:g}% level. Differences between subgroups are each level against "
-            f"the first declared level, with {diff} intervals for the difference of two proportions, "
-            f"Fisher's exact test, and Benjamini–Hochberg adjustment of the p-values over the nodes of the "
-            f"codebook within each comparison. Missing attribute values form their own visible group."
-        ),
-        (
-            "How to read these numbers: a purposive interview sample is not a random sample of the "
-            "patient population, so the intervals express sampling variability only under that "
-            "assumption, not the uncertainty of generalising to everyone with the condition. A theme "
-            "not voiced is not a theme absent: a participant who did not mention something may still "
-            "experience it."
-        ),
-    ]
-    privacy = (
-        f"Counts from 1 to {settings.min_cell - 1} are suppressed, together with any count from which "
-        "they could be derived."
-        if settings.min_cell > 1
-        else "No small-cell suppression was applied (min_cell = 0)."
-    )
-    rules = (
-        results.need("redactions")["rule"].to_list() if results.need("redactions").height else []
-    )
-    redaction = (
-        f"quotations pass through redaction rules ({', '.join(rules)}), which replaced "
-        f"{int(results.need('redactions')['redactions'].sum())} passage(s)"
-        if rules
-        else "no quotation redaction rules were configured"
-    )
-    text.append(
-        f"Participants appear under pseudonyms (P01, P02, … in a stable order); {redaction}. "
-        f"{privacy} Analysis and report: "
-        f"raremix {__version__} (Python {platform.python_version()}, polars {pl.__version__})."
-    )
-    return text

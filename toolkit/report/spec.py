@@ -26,8 +26,13 @@ class Table:
         columns: header cells.
         rows: body rows, each as many cells as ``columns``.
         align: one of "l", "r", "c" per column.
-        indent: per row, the hierarchy depth of the first cell (indented when printed).
+        indent: per row, the hierarchy depth of the first cell: printed as the table's own
+            structure (a styled, indented cell in every format), never as spaces.
         widths: relative column widths (used for long-text tables), or None for automatic.
+        notes: footnotes printed under the table (what a dash means, how missing values are
+            counted), in every format.
+        where: per row, the anchor of the section where the row's item is reported, or "";
+            when given, a last column names that section (HTML, Word) or its page (PDF).
     """
 
     name: str
@@ -37,6 +42,8 @@ class Table:
     align: tuple[str, ...] = ()
     indent: tuple[int, ...] = ()
     widths: tuple[int, ...] | None = None
+    notes: tuple[str, ...] = ()
+    where: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         width = len(self.columns)
@@ -52,6 +59,10 @@ class Table:
         if self.indent and len(self.indent) != len(self.rows):
             raise ValueError(
                 f"table {self.name}: indent has {len(self.indent)} entries, rows {len(self.rows)}"
+            )
+        if self.where and len(self.where) != len(self.rows):
+            raise ValueError(
+                f"table {self.name}: where has {len(self.where)} entries, rows {len(self.rows)}"
             )
 
 
@@ -88,6 +99,8 @@ class FigureBlock:
         figure: a plotly ``Figure``.
         caption: one or two sentences saying what it shows.
         width, height: the static export size in CSS pixels.
+        alt: what the figure shows, for readers who cannot see it (HTML ``aria-label``, the
+            Word picture's description); empty: the caption is used.
     """
 
     name: str
@@ -95,6 +108,7 @@ class FigureBlock:
     caption: str
     width: int = 760
     height: int = 460
+    alt: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,8 @@ class JointRow:
     theme: str
     prevalence: str
     quotes: tuple[tuple[str, str], ...]  # (quote, attribution)
+    strata: tuple[str, ...] = ()  # lines under the prevalence: "Female: 8/9 (89%)"
+    notes: tuple[str, ...] = ()  # lines after the quotes: negative cases, meta-inference
 
 
 @dataclass(frozen=True)

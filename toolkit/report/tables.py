@@ -1,9 +1,10 @@
 """Presentation tables: result frames in, :class:`~toolkit.report.spec.Table` out.
 
 Every number is formatted here, once, so HTML, PDF and Word show the same strings. Formats:
-counts as ``x/n``; percentages with one decimal (``80.0%``); intervals as ``54.8–93.0%``;
-p-values with three decimals (``<0.001`` below that). Suppressed cells (``min_cell``) print as
-``suppressed``.
+counts as ``x/n``; percentages as whole numbers when the denominator is below 100 (``80%``)
+and with one decimal from 100 on (``80.0%``) (:data:`PERCENT_RULE`); intervals as
+``55–93%``; p-values with three decimals (``<0.001`` below that). Suppressed cells
+(``min_cell``) print as ``suppressed``.
 """
 
 from __future__ import annotations
@@ -18,20 +19,44 @@ from toolkit.report.spec import Table
 
 SUPPRESSED = "suppressed"
 DASH = "–"
+#: Said once in every report's methods, applied by :func:`pct` and :func:`ci`.
+PERCENT_RULE = (
+    "Percentages are whole numbers when the denominator is below 100 and have one decimal "
+    "from 100 on."
+)
+MISSING_NOTE = (
+    "Missing: participants with no recorded value are counted in their own row and left out "
+    "of the percentages' denominators."
+)
 
 
-def pct(value: float | None, *, digits: int = 1) -> str:
-    """A proportion (0–1) as a percentage: ``0.8`` → ``80.0%``."""
+def _digits(n: int | None, digits: int | None) -> int:
+    if digits is not None:
+        return digits
+    return 1 if n is None or n >= 100 else 0
+
+
+def pct(value: float | None, *, n: int | None = None, digits: int | None = None) -> str:
+    """A proportion (0–1) as a percentage: ``0.8`` → ``80%`` of n < 100, ``80.0%`` from 100.
+
+    Args:
+        value: the proportion.
+        n: its denominator (None: one decimal).
+        digits: force this many decimals.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return DASH
-    return f"{100.0 * value:.{digits}f}%"
+    return f"{100.0 * value:.{_digits(n, digits)}f}%"
 
 
-def ci(lower: float | None, upper: float | None, *, digits: int = 1) -> str:
-    """An interval of proportions as percentages: ``54.8–93.0%``."""
+def ci(
+    lower: float | None, upper: float | None, *, n: int | None = None, digits: int | None = None
+) -> str:
+    """An interval of proportions as percentages (``55–93%``), rounded as :func:`pct`."""
     if lower is None or upper is None or math.isnan(lower) or math.isnan(upper):
         return DASH
-    return f"{100.0 * lower:.{digits}f}–{100.0 * upper:.{digits}f}%"
+    d = _digits(n, digits)
+    return f"{100.0 * lower:.{d}f}–{100.0 * upper:.{d}f}%"
 
 
 def points(value: float | None, *, digits: int = 1) -> str:
@@ -95,10 +120,13 @@ METHOD_NAMES = {
 # --- cohort table ------------------------------------------------------------------------
 
 
-def _count_cell(row: dict[str, Any]) -> str:
+def _count_cell(row: dict[str, Any], base: int | None) -> str:
+    """``12 (80%)``: the count and its share of the participants with a recorded value."""
     if row["count"] is None:
         return SUPPRESSED
-    return str(row["count"]) if row["share"] is None else f"{row['count']} ({pct(row['share'])})"
+    if row["level"] == "missing" or not base:
+        return str(row["count"])
+    return f"{row['count']} ({pct(row['count'] / base, n=base)})"
 
 
 def _summary_cells(row: dict[str, Any]) -> list[str]:
@@ -117,8 +145,27 @@ def _summary_cells(row: dict[str, Any]) -> list[str]:
     ]
 
 
+def _bases(cells: list[dict[str, Any]], width: int) -> list[int | None]:
+    """Per group: participants with a recorded value (the group less its missing row), or
+    None when that cannot be known (a hidden group size or missing count)."""
+    bases: list[int | None] = []
+    for g in range(width):
+        group = cells[g::width]
+        size = group[0]["group_size"]
+        missing = [r["count"] for r in group if r["level"] == "missing"]
+        if size is None or (missing and missing[0] is None):
+            bases.append(None)
+        else:
+            bases.append(size - (missing[0] if missing else 0))
+    return bases
+
+
 def cohort_table(frame: pl.DataFrame, *, min_cell: int, caption: str, name: str) -> Table:
     """Participants' characteristics: counts (%) per level, mean (SD), median, range.
+
+    A table by one attribute leaves that attribute's own rows out (its columns say it).
+    Missing values are a row of their own, left out of the percentages' denominators, and a
+    footnote says so.
 
     Args:
         frame: one table of protected participants' characteristics (the frame of
@@ -138,18 +185,29 @@ def cohort_table(frame: pl.DataFrame, *, min_cell: int, caption: str, name: str)
         ),
     ]
     width = groups.height
+    by = frame["by"][0] if frame.height and "by" in frame.columns else None
     rows: list[tuple[str, ...]] = []
     indent: list[int] = []
     numeric = False
+    any_missing = False
     for part in frame.partition_by("attribute", maintain_order=True):
         first = part.row(0, named=True)
+        if by is not None and first["attribute"] == by:
+            continue
         rows.append((heading(first["display"]), *("" for _ in range(width))))
         indent.append(0)
         cells = part.to_dicts()
+        any_missing = any_missing or bool(first["has_missing"])
         if first["type"] == "categorical":
+            bases = _bases(cells, width)
             for start in range(0, len(cells), width):
                 level = cells[start : start + width]
-                rows.append((level[0]["level"], *(_count_cell(r) for r in level)))
+                rows.append(
+                    (
+                        level[0]["level"],
+                        *(_count_cell(r, b) for r, b in zip(level, bases, strict=True)),
+                    )
+                )
                 indent.append(1)
             continue
         numeric = True
@@ -178,6 +236,7 @@ def cohort_table(frame: pl.DataFrame, *, min_cell: int, caption: str, name: str)
         rows=tuple(rows),
         align=("l", *("r" for _ in range(width))),
         indent=tuple(indent),
+        notes=(MISSING_NOTE,) if any_missing else (),
     )
 
 
@@ -193,8 +252,8 @@ def prevalence_table(overall: pl.DataFrame, *, level: float, caption: str) -> Ta
             (
                 row["label"],
                 xn(row["participants"], row["denominator"]),
-                pct(row["prevalence"]),
-                ci(row["ci_lower"], row["ci_upper"]),
+                pct(row["prevalence"], n=row["denominator"]),
+                ci(row["ci_lower"], row["ci_upper"], n=row["denominator"]),
                 SUPPRESSED if row["segments"] is None else str(row["segments"]),
             )
         )
@@ -262,12 +321,13 @@ def agreement_table(frame: pl.DataFrame, *, caption: str) -> Table:
             (
                 row["label"],
                 str(row["units"]),
-                pct(row["percent_agreement"]),
+                pct(row["percent_agreement"], n=row["units"]),
                 number(row["kappa"], digits=2),
                 number(row["alpha"], digits=2),
             )
         )
         indent.append(int(row["depth"]))
+    undefined = any(r[3] == DASH or r[4] == DASH for r in rows)
     return Table(
         name="agreement",
         caption=caption,
@@ -281,7 +341,15 @@ def agreement_table(frame: pl.DataFrame, *, caption: str) -> Table:
         rows=tuple(rows),
         align=("l", "r", "r", "r", "r"),
         indent=tuple(indent),
+        notes=(KAPPA_DASH,) if undefined else (),
     )
+
+
+KAPPA_DASH = (
+    "–: κ or α is undefined here: the coders (or the few participants double-coded) show no "
+    "variation to agree beyond chance on, for example every double-coded participant voiced "
+    "the theme, or none did. Read the percent agreement instead."
+)
 
 
 def key_value_table(
