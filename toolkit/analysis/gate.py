@@ -9,7 +9,8 @@ Statistics return raw counts; :func:`disclose` makes a :class:`Results` safe to 
 - the participants' characteristics (:func:`protect_cohort`) hide small counts with their
   complements, small subgroups whole, and every minimum and maximum;
 - participants become pseudonyms (quotes, the saturation curve);
-- quotes are redacted with the study's rules;
+- quotes are redacted with the study's rules, and the joint display chooses exemplars and
+  attributes them only with what the tables show (:mod:`toolkit.analysis.quotes`);
 - the codes-by-cases matrix follows its own rule (:mod:`toolkit.analysis.matrix`).
 
 The parts (suppression, pseudonyms, redaction) live in :mod:`toolkit.privacy`; the order in
@@ -64,6 +65,16 @@ def disclose(raw: Results) -> Results:
     results = _pseudonymous(_suppressed(raw) if raw.settings.suppressing else raw)
     if results.matrix is not None:
         results = protect_matrix(results, hidden_sizes)
+    if results.quotes is not None and results.prevalence is not None:
+        from toolkit.analysis.quotes import joint_display, quote_descriptors
+
+        if results.theme_depth is not None:
+            joint = joint_display(
+                results,
+                descriptors=quote_descriptors(results.study, results.settings),
+                meta_inferences=results.meta_inferences,
+            )
+            results = replace(results, joint=joint)
     return replace(results, protected=True)
 
 

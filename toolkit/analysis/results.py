@@ -42,6 +42,10 @@ class Results:
         cohort: the participants' characteristics (:func:`toolkit.stats.cohort.describe`),
             overall (``by`` null) or overall and by each stratum; hidden values are null.
         quotes: codings with quotes, ``pseudonym`` instead of participant ids, redacted.
+        joint: the integrated joint display, one row per theme: quotations chosen with
+            their attributions, negative cases, meta-inferences
+            (:func:`toolkit.analysis.quotes.joint_display`).
+        meta_inferences: the researcher's ``code_id, meta_inference, note`` (None: none).
         pseudonyms: ``participant_id, pseudonym``.
         redactions: ``rule, redactions`` counts.
         matrix: codes by cases, one row per participant (pseudonym), the attributes, then
@@ -62,6 +66,8 @@ class Results:
     reidentification: pl.DataFrame | None = None
     cohort: pl.DataFrame | None = None
     quotes: pl.DataFrame | None = None
+    joint: pl.DataFrame | None = None
+    meta_inferences: pl.DataFrame | None = None
     pseudonyms: pl.DataFrame | None = None
     redactions: pl.DataFrame | None = None
     matrix: pl.DataFrame | None = None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from toolkit.analysis.gate import disclose, pseudonym_mapping
+from toolkit.analysis.quotes import quote_descriptors
 from toolkit.analysis.results import REIDENTIFICATION_NOT_RUN, Results
 from toolkit.analysis.settings import Settings
 from toolkit.errors import UsageError
@@ -220,19 +221,6 @@ def analyse_cohorts(studies: Sequence[Study], *, min_cell: int) -> dict[str, pl.
         }
         frames[study.id] = protect_cohort(cohort(study, own), min_cell)
     return frames
-
-
-def quote_descriptors(study: Study, settings: Settings) -> list[str]:
-    """The attributes that attribute a quotation (``report.descriptors``).
-
-    Default: age, sex or gender where present, then the strata.
-    """
-    names = settings.descriptors
-    if names is None:
-        names = tuple(n for n in ("age", "sex", "gender") if n in study.attributes) + tuple(
-            s for s in settings.strata if s not in ("sex", "gender")
-        )
-    return [n for n in names if n in study.attributes]
 
 
 def reidentification_check(study: Study, settings: Settings) -> tuple[pl.DataFrame, AnonymityCheck]:

@@ -421,4 +421,36 @@ def validate_codings(
             message=f"{noun} '{{{column}}}' is not in {reference_file}; {remedy} or correct the id",
             kind=f"an unknown {noun}",
         )
+    if "exemplar" in frame.columns:
+        frame = _exemplar_column(frame, file, out)
     return frame, positions
+
+
+#: Values of the optional ``exemplar`` column (case-insensitive; empty: no choice).
+EXEMPLAR_VALUES = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def _exemplar_column(frame: pl.DataFrame, file: str, out: Collector) -> pl.DataFrame:
+    """Parse ``exemplar`` (true/false, yes/no, 1/0; empty is no choice) into a Boolean."""
+    if frame["exemplar"].dtype == pl.Boolean:
+        return frame
+    text = pl.col("exemplar").cast(pl.String).str.strip_chars().str.to_lowercase()
+    parsed = frame.select(
+        ROW,
+        pl.col("exemplar").cast(pl.String).alias("value"),
+        text.replace_strict(EXEMPLAR_VALUES, default=None, return_dtype=pl.Boolean).alias("flag"),
+        text.alias("key"),
+    )
+    out.rows(
+        parsed.filter(
+            pl.col("key").is_not_null() & (pl.col("key") != "") & pl.col("flag").is_null()
+        ),
+        file=file,
+        column="exemplar",
+        message=(
+            "'{value}' is not true or false; 'exemplar' marks the researcher's exemplar "
+            "quotations (true, false, or empty for no choice)"
+        ),
+        kind="an exemplar value that is not true or false",
+    )
+    return frame.with_columns(parsed["flag"].alias("exemplar"))
