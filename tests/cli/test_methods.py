@@ -284,3 +284,21 @@ def test_a_study_with_no_codes_is_a_clear_error(tmp_path: Path, command: list[st
     result = CliRunner().invoke(main, ["validate", str(folder)])
     assert result.exit_code == 0
     assert "Warning: codings.csv has no codings and no codebook is named" in result.stderr
+
+
+def test_saturation_shows_raw_ids_only_when_asked(tmp_path: Path) -> None:
+    """Issue 14 item 7: pseudonyms unless the user asks for raw ids explicitly."""
+    ids = [f"MRN-{40000 + i}" for i in range(6)]
+    folder = write_study(
+        tmp_path / "s",
+        participants="participant_id\n" + "\n".join(ids) + "\n",
+        codings="participant_id,code_id\n" + "".join(f"{p},pain\n{p},fear\n" for p in ids),
+    )
+    for fmt in ("csv", "json", "table"):
+        code, out, err = run("saturation", folder, "--format", fmt)
+        assert code == 0, err
+        assert not any(i in out or i in err for i in ids), fmt
+    code, out, _ = run("saturation", folder, "--format", "csv", "--raw-ids")
+    frame = csv_frame(out)
+    assert code == 0 and sorted(frame["participant_id"].to_list()) == sorted(ids)
+    assert frame.columns[1:3] == ["pseudonym", "participant_id"]

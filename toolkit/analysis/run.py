@@ -116,14 +116,34 @@ def _saturation(study: Study, settings: Settings, depth: int | None) -> Saturati
     )
 
 
-def analyse_saturation(study: Study, settings: Settings, *, depth: int | None = None) -> Results:
-    """Thematic saturation (Guest, Namey and Chen 2020), interviews named by pseudonyms."""
+def analyse_saturation(
+    study: Study, settings: Settings, *, depth: int | None = None, raw_ids: bool = False
+) -> Results:
+    """Thematic saturation (Guest, Namey and Chen 2020), interviews named by pseudonyms.
+
+    Args:
+        raw_ids: also give each interview's raw ``participant_id`` (after ``pseudonym``):
+            only when the user asks for it explicitly (``raremix saturation --raw-ids``).
+    """
+    from dataclasses import replace
+
     chosen = theme_depth(study, settings, depth)
-    return disclose(
+    results = disclose(
         Results(
             study, settings, saturation=_saturation(study, settings, chosen), theme_depth=chosen
         )
     )
+    found = results.saturation
+    if not raw_ids or found is None:
+        return results
+    raw_of = {p: i for i, p in results.need("pseudonyms").iter_rows()}
+    curve = found.curve
+    position = curve.columns.index("pseudonym") + 1
+    with_ids = curve.insert_column(
+        position,
+        pl.Series("participant_id", [raw_of.get(p) for p in curve["pseudonym"]], pl.String),
+    )
+    return replace(results, saturation=replace(found, curve=with_ids))
 
 
 def analyse_agreement(study: Study, settings: Settings) -> Results:

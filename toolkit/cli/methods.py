@@ -153,6 +153,12 @@ def cooccurrence(
     default=None,
     help="Codebook depth of the nodes counted as themes (default: 1 when the codebook has it, else 0).",
 )
+@click.option(
+    "--raw-ids",
+    is_flag=True,
+    help="Also show each interview's raw participant id beside its pseudonym (it identifies "
+    "people: for the research team only; without it only pseudonyms are shown).",
+)
 @output_options
 def saturation(
     study: Path,
@@ -160,6 +166,7 @@ def saturation(
     run: int | None,
     threshold: float | None,
     depth: int | None,
+    raw_ids: bool,
     fmt: str | None,
     output: Path | None,
 ) -> None:
@@ -185,7 +192,7 @@ def saturation(
         study, saturation_base=base, saturation_run=run, saturation_threshold=threshold
     )
     loaded.require_codes()
-    results = analyse_saturation(loaded, settings, depth=depth)
+    results = analyse_saturation(loaded, settings, depth=depth, raw_ids=raw_ids)
     found = results.saturation
     assert found is not None
     title = f"{loaded.title}: saturation"
