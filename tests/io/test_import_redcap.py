@@ -63,9 +63,18 @@ def test_checkboxes_only(fixtures_dir: Path) -> None:
         f"check_two_{c}" for c in "abcde"
     ]
     assert [c for c in result.frame.columns if c.startswith("check_")] == expected_columns
+
+
+    def never_filled(r: dict[str, str]) -> bool:
+        # Issue 13: form_2 never filled (status 0, no value on it) -> missing, not "No".
+        boxes = [v for k, v in r.items() if "___" in k]
+        return r["form_2_complete"] in ("", "0") and not r["desired_result"] and set(boxes) <= {"0"}
+
     assert result.frame["check_two_c"].to_list() == [
-        "Yes" if r["check_two___c"] == "1" else "No" for r in raw
+        None if never_filled(r) else "Yes" if r["check_two___c"] == "1" else "No" for r in raw
     ]
+    assert [never_filled(r) for r in raw] == [False, False, False, True]
+    assert any("1 record(s) never filled the form 'form_2'" in w for w in result.warnings)
 
 
 def test_survey_export(fixtures_dir: Path) -> None:
@@ -147,3 +156,49 @@ def test_not_a_dictionary(tmp_path: Path, fixtures_dir: Path) -> None:
     other = fixtures_dir / "redcap" / "survey_dictionary.csv"
     with pytest.raises(InputError, match="is this the dictionary of this project"):
         redcap.read_redcap(data, other)
+
+
+@pytest.mark.parametrize("how", ["first", "last"])
+def test_repeating_instruments_first_or_last(fixtures_dir: Path, how: str) -> None:
+    data, dictionary = _pair(fixtures_dir, "repeating-instruments")
+    raw = _rows(data)
+    instances: dict[str, list[dict[str, str]]] = {}
+    for row in raw:
+        if row["redcap_repeat_instrument"]:
+            instances.setdefault(row["record_id"], []).append(row)
+    result = redcap.read_redcap(data, dictionary, repeating=how)
+    frame = result.frame
+    assert frame["participant_id"].to_list() == ["1", "2"]
+    for record, rows in instances.items():
+        rows.sort(key=lambda r: int(r["redcap_repeat_instance"]))
+        want = rows[0 if how == "first" else -1]
+        got = frame.filter(pl.col("participant_id") == record).row(0, named=True)
+        assert got["bp_systolic"] == float(want["bp_systolic"])
+        assert got["bp_diastolic"] == float(want["bp_diastolic"])
+    # The record's own fields stay (age from its own row).
+    assert frame["age"].to_list() == [float(r["age"]) for r in raw if not r["redcap_repeat_instrument"]]
+    assert any(f"kept each record's {how} instance" in w and "2 other" in w for w in result.warnings)
+    # Dates are named as dates, not "free text".
+    assert any("left out (date): date_enrolled, date_bp" in w for w in result.warnings)
+    assert not any("free text" in w and "date" in w for w in result.warnings)
+
+
+def test_decimal_comma_numbers_are_numbers(tmp_path: Path) -> None:
+    dictionary = tmp_path / "dictionary.csv"
+    dictionary.write_text(
+        '"Variable / Field Name","Form Name","Field Type","Field Label",'
+        '"Text Validation Type OR Show Slider Number"\n'
+        "record_id,f,text,ID,\n"
+        "temperature,f,text,Temperature,number_1dp_comma_decimal\n"
+        "phone,f,text,Phone,phone\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "data.csv"
+    data.write_text(
+        'record_id,temperature,phone,f_complete\n1,"36,5",555-1234,2\n2,"38,0",,2\n3,,,0\n',
+        encoding="utf-8",
+    )
+    result = redcap.read_redcap(data, dictionary)
+    assert result.frame["temperature"].to_list() == [36.5, 38.0, None]
+    assert result.types["temperature"] == "numeric"
+    assert any("left out (phone number): phone" in w for w in result.warnings)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.choices import PARTICIPANT_UNITS
+from toolkit.choices import PARTICIPANT_UNITS, REPEATING_INSTANCES
 
 
 @click.command("import")
@@ -51,6 +51,14 @@ from toolkit.choices import PARTICIPANT_UNITS
     "speaker (focus-group turns tagged 'P1: ...'), user (each coder). Default: cases where "
     "the project has them, else sources. Written into study.yml as participant_unit.",
 )
+@click.option(
+    "--repeating",
+    type=click.Choice(REPEATING_INSTANCES),
+    default="refuse",
+    show_default=True,
+    help="REDCap repeating instruments: refuse the export, or keep each record's first or "
+    "last instance.",
+)
 @click.option("--force", is_flag=True, help="Replace the contents of a non-empty output folder.")
 def import_(
     file: Path,
@@ -59,6 +67,7 @@ def import_(
     dictionary: Path | None,
     column_pairs: tuple[str, ...],
     unit: str | None,
+    repeating: str,
     force: bool,
 ) -> None:
     """Import a REFI-QDA project (.qdpx .qde) or codebook (.qdc), a QualCoder project
@@ -95,6 +104,7 @@ def import_(
         dictionary=dictionary,
         force=force,
         unit=unit,
+        repeating=repeating,
     )
     for warning in summary.warnings:
         click.echo(f"Warning: {warning}", err=True)

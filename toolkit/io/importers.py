@@ -135,7 +135,7 @@ def _empty_codings() -> pl.DataFrame:
     return pl.DataFrame(schema=CODINGS_SCHEMA)
 
 
-def read_redcap_tables(path: Path, *, dictionary: Path | None) -> Tables:
+def read_redcap_tables(path: Path, *, dictionary: Path | None, repeating: str = "refuse") -> Tables:
     """A REDCap export as tables with participants only (categorical levels as ``pl.Enum``)."""
     found = dictionary or redcap.find_dictionary(path)
     if found is None:
@@ -147,7 +147,7 @@ def read_redcap_tables(path: Path, *, dictionary: Path | None) -> Tables:
                 "with 'dictionary' in its file name",
             )
         )
-    result = redcap.read_redcap(path, found)
+    result = redcap.read_redcap(path, found, repeating=repeating)
     return Tables(
         participants=result.enum_frame(),
         codebook=_empty_codebook(),
@@ -166,6 +166,7 @@ def read_project(
     dictionary: Path | None = None,
     unit: str | None = None,
     speakers: Speakers | None = None,
+    repeating: str = "refuse",
 ) -> Tables:
     """Read a whole vendor project (or export) into canonical tables.
 
@@ -177,11 +178,12 @@ def read_project(
         dictionary: a REDCap data dictionary.
         unit: who a participant is (:mod:`toolkit.io.units`); None: as the file says.
         speakers: how speaker turns are tagged (``unit`` speaker).
+        repeating: REDCap repeating instruments: refuse, first or last instance.
 
     Raises:
         InputError: anything wrong with the file, naming it.
     """
-    tables = _read_kind(path, fmt=fmt, columns=columns, dictionary=dictionary)
+    tables = _read_kind(path, fmt=fmt, columns=columns, dictionary=dictionary, repeating=repeating)
     return apply_unit(tables, unit, speakers=speakers, file=path.name)
 
 
@@ -191,6 +193,7 @@ def _read_kind(
     fmt: str | None,
     columns: Mapping[str, str] | None,
     dictionary: Path | None,
+    repeating: str,
 ) -> Tables:
     kind = detect(path, fmt=fmt, dictionary=dictionary)
     if kind == "mex":
@@ -212,7 +215,7 @@ def _read_kind(
     if kind == "taguette-db":
         return exports.read_taguette(path)
     if kind == "redcap":
-        return read_redcap_tables(path, dictionary=dictionary)
+        return read_redcap_tables(path, dictionary=dictionary, repeating=repeating)
     layout = fmt if fmt is not None and fmt.strip().lower() not in ("segments",) else None
     return exports.read_export(path, fmt=layout, columns=columns)
 
@@ -258,7 +261,9 @@ def read_codebook_file(path: Path) -> RoleTable:
     )
 
 
-def read_participants_file(path: Path, *, dictionary: Path | None = None) -> RoleTable:
+def read_participants_file(
+    path: Path, *, dictionary: Path | None = None, repeating: str = "refuse"
+) -> RoleTable:
     """Participants from a REDCap export (with its dictionary) or from a project.
 
     A plain table without a ``participant_id`` column (QualCoder's case-attribute sheets, say)
@@ -266,7 +271,7 @@ def read_participants_file(path: Path, *, dictionary: Path | None = None) -> Rol
     """
     kind = detect(path, dictionary=dictionary)
     if kind == "redcap":
-        tables = read_redcap_tables(path, dictionary=dictionary)
+        tables = read_redcap_tables(path, dictionary=dictionary, repeating=repeating)
         return _role(tables, tables.participants)
     if kind in ("refi", "qualcoder", "taguette-db"):
         tables = read_project(path)
@@ -412,6 +417,7 @@ def write_import(
     dictionary: Path | None = None,
     force: bool = False,
     unit: str | None = None,
+    repeating: str = "refuse",
 ) -> ImportSummary:
     """Read a vendor file and write a study folder: three canonical CSVs and a study.yml.
 
@@ -447,7 +453,9 @@ def write_import(
             ),
         )
     else:
-        tables = read_project(path, fmt=fmt, columns=columns, dictionary=dictionary, unit=unit)
+        tables = read_project(
+            path, fmt=fmt, columns=columns, dictionary=dictionary, unit=unit, repeating=repeating
+        )
     has_codebook = tables.codebook.height > 0
     files = {
         "participants.csv": frame_to_csv(_canonical(tables.participants, ["participant_id"])),

@@ -16,7 +16,11 @@ What becomes of each field (by the dictionary's "Field Type"):
   ``descriptive`` fields (which hold no data). Form status (``*_complete``), survey timestamps
   and ``redcap_*`` columns are bookkeeping and are dropped silently.
 
-Repeating instruments (``redcap_repeat_instrument``) are refused: a participant is one row.
+Repeating instruments (``redcap_repeat_instrument``) are refused unless ``inputs.repeating``
+says ``first`` or ``last`` (each record keeps that instance); the checkboxes of a form a
+record never filled are missing, not "No"; numbers with a decimal comma are read as numbers
+(:mod:`toolkit.io.redcap_forms`). Left-out text fields are named by what they hold (date,
+phone number, e-mail address, free text).
 Longitudinal projects (``redcap_event_name``, several rows per record) are collapsed: a field
 that holds the same value in every event where it is filled (baseline characteristics entered
 once) is kept; a field whose value changes between events (a measurement per visit) is left
@@ -35,6 +39,7 @@ from typing import Literal
 import polars as pl
 
 from toolkit.errors import InputError, Problem
+from toolkit.io.redcap_forms import blank_unfilled, keep_instances, unfilled_forms
 from toolkit.io.tables import read_table
 from toolkit.model import ROW
 
@@ -52,7 +57,29 @@ DICTIONARY_COLUMNS = {
     "identifier": ("Identifier?", "identifier"),
 }
 CHOICE_TYPES = ("radio", "dropdown")
-NUMERIC_VALIDATIONS = ("number", "integer", "number_1dp", "number_2dp", "number_3dp", "number_4dp")
+NUMERIC_VALIDATIONS = (
+    "number",
+    "integer",
+    "number_1dp",
+    "number_2dp",
+    "number_3dp",
+    "number_4dp",
+    # Numbers written with a decimal comma ("36,5"), as REDCap offers them.
+    "number_comma_decimal",
+    "number_1dp_comma_decimal",
+    "number_2dp_comma_decimal",
+    "number_3dp_comma_decimal",
+    "number_4dp_comma_decimal",
+)
+#: What a left-out text field is, by its validation type (a prefix), for the warning.
+TEXT_KINDS = (
+    ("datetime", "date and time"),
+    ("date", "date"),
+    ("time", "time"),
+    ("phone", "phone number"),
+    ("email", "e-mail address"),
+    ("zipcode", "postal code"),
+)
 YES_NO = (("0", "No"), ("1", "Yes"))
 TRUE_FALSE = (("0", "False"), ("1", "True"))
 _SYSTEM = re.compile(r"^redcap_|_complete$|_timestamp$")
@@ -228,9 +255,17 @@ def _number(text: str) -> bool:
 
 
 def read_redcap(
-    data: Path, dictionary: Path, *, file: str | None = None, dictionary_file: str | None = None
+    data: Path,
+    dictionary: Path,
+    *,
+    file: str | None = None,
+    dictionary_file: str | None = None,
+    repeating: str = "refuse",
 ) -> RedcapParticipants:
     """Read a REDCap data export with its data dictionary into participants.
+
+    ``repeating`` (refuse, first, last): what to do with repeating instruments
+    (:mod:`toolkit.io.redcap_forms`).
 
     Raises:
         InputError: repeating instruments, a record id missing or repeated (outside
@@ -243,25 +278,7 @@ def read_redcap(
     header = [c for c in frame.columns if c != ROW]
     if not header:
         raise InputError(Problem(name, "the export has no columns"))
-    if "redcap_repeat_instrument" in header:
-        repeated = frame.filter(
-            pl.col("redcap_repeat_instrument").is_not_null()
-            & (pl.col("redcap_repeat_instrument").str.strip_chars() != "")
-        )
-        if repeated.height:
-            first = repeated.row(0, named=True)
-            instruments = sorted(set(repeated["redcap_repeat_instrument"].to_list()))
-            raise InputError(
-                Problem(
-                    name,
-                    f"this export holds repeating instruments ({', '.join(instruments)}): several rows per "
-                    "record, one per repeat, which are not participant attributes. Export again without "
-                    "the repeating instruments (Data Exports > Custom selection of instruments), so each "
-                    "participant is one row",
-                    line=first[ROW],
-                    column="redcap_repeat_instrument",
-                )
-            )
+    frame, repeat_notes = keep_instances(frame, header[0], repeating, name)
     record = header[0]
     if record != fields[0].name:
         raise InputError(
@@ -273,8 +290,10 @@ def read_redcap(
                 column=record,
             )
         )
-    warnings: list[str] = []
+    warnings: list[str] = list(repeat_notes)
     by_name = {f.name: f for f in fields}
+    unfilled = unfilled_forms(frame, *_form_columns(header, by_name))
+    blanked: dict[str, int] = {}
     longitudinal = "redcap_event_name" in header
     problems: list[Problem] = []
     blank_ids = frame.filter(pl.col(record).is_null())
@@ -298,6 +317,7 @@ def read_redcap(
     left_out: dict[str, list[str]] = {
         "identifier": [],
         "free text": [],
+        **{kind: [] for _, kind in TEXT_KINDS},
         "file upload": [],
         "unknown to the dictionary": [],
     }
@@ -314,18 +334,29 @@ def read_redcap(
             left_out["identifier"].append(column)
             continue
         values = frame[column].cast(pl.String).str.strip_chars()
+        if "comma" in spec.validation:
+            values = values.str.replace(",", ".", literal=True)
         present = [v for v in values.to_list() if v]
         if sep and spec.type == "checkbox":
+            # REDCap writes a negative choice code's minus as "_" ("race____1" is code -1).
+            code = f"-{code[1:]}" if code.startswith("_") else code
             label = dict(spec.choices).get(code, code)
             target = f"{spec.name}_{slug(label)}"
-            decoded = _decode(
-                frame,
-                column,
-                (("0", "No"), ("1", "Yes")),
-                file=name,
-                problems=problems,
-                logical=logical,
+            if target in columns or target in header:
+                target = f"{spec.name}_{slug(code)}"
+            decoded, count = blank_unfilled(
+                _decode(
+                    frame,
+                    column,
+                    (("0", "No"), ("1", "Yes")),
+                    file=name,
+                    problems=problems,
+                    logical=logical,
+                ),
+                unfilled.get(spec.form),
             )
+            if count:
+                blanked[spec.form] = count
             columns[target], types[target], levels[target] = decoded, "categorical", ("No", "Yes")
             labels[target] = f"{spec.label or spec.name}: {label}"
         elif spec.type in CHOICE_TYPES or spec.type in ("yesno", "truefalse"):
@@ -364,11 +395,16 @@ def read_redcap(
                 )
             columns[column] = [float(v) if v and _number(v) else None for v in values.to_list()]
             types[column] = "numeric"
+            if "comma" in spec.validation:
+                warnings.append(
+                    f"{name}: '{column}' is validated as a number with a decimal comma; read as numbers"
+                )
             labels[column] = spec.label or column
         elif spec.type == "file":
             left_out["file upload"].append(column)
         else:
-            left_out["free text"].append(column)
+            kind = next((k for p, k in TEXT_KINDS if spec.validation.startswith(p)), "free text")
+            left_out["free text" if spec.type == "notes" else kind].append(column)
     if problems:
         raise InputError(problems)
     ids = [None if v is None else str(v).strip() for v in frame[record].to_list()]
@@ -404,7 +440,30 @@ def read_redcap(
     for why, names in left_out.items():
         if names:
             warnings.append(f"{name}: left out ({why}): {', '.join(names)}")
+    for form, count in blanked.items():
+        rows = "row(s) (record events)" if longitudinal else "record(s)"
+        warnings.append(
+            f"{name}: {count} {rows} never filled the form '{form}' (status Incomplete, no "
+            "value on it): its checkboxes are missing there, not No"
+        )
     return RedcapParticipants(participants, types, levels, labels, warnings)
+
+
+def _form_columns(
+    header: list[str], by_name: dict[str, Field]
+) -> tuple[dict[str, list[str]], set[str]]:
+    """Form -> its columns in the export, and the checkbox columns."""
+    forms: dict[str, list[str]] = {}
+    boxes: set[str] = set()
+    for column in header[1:]:
+        base, sep, _ = column.partition("___")
+        spec = by_name.get(base if sep else column)
+        if spec is None or not spec.form:
+            continue
+        forms.setdefault(spec.form, []).append(column)
+        if sep and spec.type == "checkbox":
+            boxes.add(column)
+    return forms, boxes
 
 
 def _collapse(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, list[str]]:

@@ -136,6 +136,7 @@ def read_tables(
             dictionary=paths.get("dictionary"),
             unit=manifest.participant_unit,
             speakers=manifest.inputs.speakers,
+            repeating=manifest.inputs.repeating,
         )
         # Separate canonical files override the project's own tables.
         overrides: dict[str, RoleTable] = {
@@ -212,11 +213,15 @@ def read_role(
             return importers.read_codings_file(
                 path, fmt=manifest.inputs.format, columns=manifest.inputs.columns
             )
-        return importers.read_participants_file(path, dictionary=paths.get("dictionary"))
+        return importers.read_participants_file(
+            path, dictionary=paths.get("dictionary"), repeating=manifest.inputs.repeating
+        )
     if role == "participants" and "dictionary" in paths:
         from toolkit.io import importers
 
-        return importers.read_participants_file(path, dictionary=paths["dictionary"])
+        return importers.read_participants_file(
+            path, dictionary=paths["dictionary"], repeating=manifest.inputs.repeating
+        )
     wanted = None
     if columns is not None:
         renamed = manifest.inputs.columns or {}
