@@ -138,7 +138,13 @@ def _settings(comparison: Comparison) -> list[Note]:
                 + "); give --ci-method and --ci-level to use one setting for all.",
             )
         )
-    strata = {f.cohort: list(f.strata) for f in comparison.facts}
+    displays = {
+        f.cohort: {a.name: a.display.lower() for a in f.attributes} for f in comparison.facts
+    }
+    strata = {
+        f.cohort: [displays[f.cohort].get(s, s.replace("_", " ")) for s in f.strata]
+        for f in comparison.facts
+    }
     if len({tuple(v) for v in strata.values()}) > 1:
         notes.append(
             (
