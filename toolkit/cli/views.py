@@ -30,14 +30,30 @@ def _p(value: float | None) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def _width(header: str, cells: list[Any]) -> int:
+    """The widest of a column's header and cells: a number column never gets narrower."""
+    return max([len(header), *(len(str(c)) for c in cells)])
+
+
 def _table(
-    title: str, columns: list[str], rows: list[list[str]], caption: str | None = None
+    title: str,
+    columns: list[str],
+    rows: list[list[str]],
+    caption: str | None = None,
+    *,
+    labels: int = 1,
 ) -> Any:
+    """A table whose first ``labels`` columns (names) wrap on a narrow terminal, so that the
+    number columns after them keep their full width: numbers never disappear."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        if i < labels:
+            table.add_column(name, justify="left", overflow="fold", ratio=1)
+        else:
+            width = _width(name, [row[i] for row in rows])
+            table.add_column(name, justify="right", no_wrap=True, min_width=width)
     for row in rows:
         table.add_row(*row)
     return table
@@ -112,7 +128,7 @@ def cooccurrence_view(frame: Any, title: str, unit: str) -> list[Any]:
         ]
         columns = ["theme A", "theme B", "overlapping segments", "sources", "participants"]
         caption = "pairs of coded segments of the two themes whose spans overlap in one source (same coder)"
-    return [_table(title, columns, rows, caption)]
+    return [_table(title, columns, rows, caption, labels=2)]
 
 
 def saturation_view(frame: Any, title: str, statement: str) -> list[Any]:
@@ -202,11 +218,7 @@ def prevalence_view(results: Results) -> list[Any]:
             caption=f"x/n: participants voicing the theme / participants; CI: {method}",
             caption_justify="left",
         )
-        table.add_column("theme", no_wrap=True)
-        table.add_column("x/n", justify="right")
-        table.add_column("%", justify="right")
-        table.add_column(f"{level:.0%} CI", justify="right", no_wrap=True)
-        table.add_column("segments", justify="right")
+        rows: list[tuple[Any, ...]] = []
         for row in part.iter_rows(named=True):
             indent = "  " * int(row["depth"])
             style = "bold" if row["depth"] == 0 else None
@@ -220,12 +232,14 @@ def prevalence_view(results: Results) -> list[Any]:
                     if row["ci_lower"] is None
                     else f"{_pct(row['ci_lower'])}–{_pct(row['ci_upper'])}"
                 )
-            table.add_row(
-                Text(indent + str(row["label"]), style=style or ""),
-                counts,
-                pct,
-                ci,
-                str(row["segments"]),
-            )
+            label = Text(indent + str(row["label"]), style=style or "")
+            rows.append((label, counts, pct, ci, str(row["segments"])))
+        # The theme wraps on a narrow terminal; the numbers keep their width (never hidden).
+        table.add_column("theme", overflow="fold", ratio=1)
+        for i, header in enumerate(["x/n", "%", f"{level:.0%} CI", "segments"], start=1):
+            width = _width(header, [r[i] for r in rows])
+            table.add_column(header, justify="right", no_wrap=True, min_width=width)
+        for cells in rows:
+            table.add_row(*cells)
         tables.append(table)
     return tables
