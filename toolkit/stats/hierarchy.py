@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 
@@ -11,35 +12,60 @@ def closure(codebook: pl.DataFrame) -> pl.DataFrame:
     A coding on a code counts for the code and each of its ancestors: joining codings to this
     frame on ``code_id`` and grouping by ``ancestor_id`` rolls the codebook up.
 
+    Built with integer positions, one step up the tree at a time over the codes that still
+    have a parent, so the work is the size of the result (the last closure is kept: a report
+    asks for it several times). A codebook that is one deep chain has n(n+1)/2 pairs; callers
+    that need only the nodes of one depth should walk the tree instead.
+
     Args:
         codebook: canonical codebook (``code_id``, ``parent_id``), validated (no cycles).
 
     Returns:
         Frame ``code_id``, ``ancestor_id`` (String), ``distance`` (Int32).
     """
-    parents = codebook.select(pl.col("code_id"), pl.col("parent_id").alias("ancestor_id"))
-    level = codebook.select(
-        pl.col("code_id"),
-        pl.col("code_id").alias("ancestor_id"),
-        pl.lit(0, pl.Int32).alias("distance"),
+    cached = _last_closure.get("codebook")
+    tree = codebook.select(pl.col("code_id", "parent_id").cast(pl.String))
+    if cached is not None and cached.equals(tree):
+        return _last_closure["closure"]
+    ids = codebook["code_id"].cast(pl.String).to_list()
+    parents = codebook["parent_id"].cast(pl.String).to_list()
+    index = {code: i for i, code in enumerate(ids)}
+    names = list(ids)
+    parent = np.full(len(ids), -1, dtype=np.int64)
+    for i, name in enumerate(parents):
+        if name is None:
+            continue
+        if name not in index:  # not in the codebook (validation refuses it): a bare ancestor
+            index[name] = len(names)
+            names.append(name)
+        parent[i] = index[name]
+    parent = np.concatenate([parent, np.full(len(names) - len(ids), -1, dtype=np.int64)])
+    code = np.arange(len(ids), dtype=np.int64)
+    ancestor = code.copy()
+    codes, ancestors, distances = [code], [ancestor], [np.zeros(code.size, dtype=np.int32)]
+    distance = 0
+    while code.size:
+        ancestor = parent[ancestor]
+        keep = ancestor >= 0
+        code, ancestor = code[keep], ancestor[keep]
+        distance += 1
+        codes.append(code)
+        ancestors.append(ancestor)
+        distances.append(np.full(code.size, distance, dtype=np.int32))
+    every = pl.Series(names, dtype=pl.String)
+    result = pl.DataFrame(
+        {
+            "code_id": every.gather(np.concatenate(codes)),
+            "ancestor_id": every.gather(np.concatenate(ancestors)),
+            "distance": pl.Series(np.concatenate(distances), dtype=pl.Int32),
+        }
     )
-    pieces = [level]
-    for _ in range(codebook.height):
-        level = (
-            level.join(
-                parents.rename({"code_id": "ancestor_id", "ancestor_id": "next"}), on="ancestor_id"
-            )
-            .filter(pl.col("next").is_not_null())
-            .select(
-                "code_id",
-                pl.col("next").alias("ancestor_id"),
-                (pl.col("distance") + 1).alias("distance"),
-            )
-        )
-        if level.height == 0:
-            break
-        pieces.append(level)
-    return pl.concat(pieces)
+    _last_closure.clear()
+    _last_closure.update(codebook=tree, closure=result)
+    return result
+
+
+_last_closure: dict[str, pl.DataFrame] = {}
 
 
 def tree_order(codebook: pl.DataFrame) -> pl.DataFrame:
