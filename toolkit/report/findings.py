@@ -18,15 +18,13 @@ from toolkit.text import plural
 
 
 def _domain_of(study: Study, code_ids: Sequence[str], depth: int) -> list[str]:
-    from toolkit.stats.hierarchy import closure, tree_order
+    from toolkit.stats.hierarchy import tree_order
 
     if depth == 0:
         return ["Themes"] * len(code_ids)
-    order = tree_order(study.codebook).select("code_id", "label", "depth")
-    pairs = closure(study.codebook).join(
-        order.rename({"code_id": "ancestor_id", "label": "domain", "depth": "d"}), on="ancestor_id"
-    )
-    roots = dict(pairs.filter(pl.col("d") == 0).select("code_id", "domain").iter_rows())
+    order = tree_order(study.codebook)
+    label = dict(order.select("code_id", "label").iter_rows())
+    roots = {code: label[root] for code, root in order.select("code_id", "root_id").iter_rows()}
     return [roots.get(c, "Other") for c in code_ids]
 
 
