@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import polars as pl
+
 from toolkit import privacy
 from toolkit.analysis import analyse_matrix, analyse_prevalence, settings_for
 from toolkit.testing import make_study
@@ -92,4 +93,3 @@ def test_with_min_cell_no_hidden_count_shows() -> None:
     for combo in itertools.combinations(["sex", "age"], 1):
         assert matrix.group_by(list(combo)).len()["len"].min() >= k
     assert any("left out" in note for note in results.notes)
-

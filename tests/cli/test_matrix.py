@@ -66,7 +66,10 @@ def test_every_format_holds_the_counts(tmp_path: Path, fmt: str, counts: bool) -
             meta.variable_value_labels["sex"].values()
         ) == {"Female", "Male"}
         if not counts:
-            assert meta.variable_value_labels["pain"] in ({0: "No", 1: "Yes"}, {0.0: "No", 1.0: "Yes"})
+            assert meta.variable_value_labels["pain"] in (
+                {0: "No", 1: "Yes"},
+                {0.0: "No", 1.0: "Yes"},
+            )
         assert meta.column_names_to_labels["pain"] == "Pain"
     expected = _independent(counts)
     nodes = sorted({n for row in expected.values() for n in row})

@@ -64,7 +64,6 @@ def test_checkboxes_only(fixtures_dir: Path) -> None:
     ]
     assert [c for c in result.frame.columns if c.startswith("check_")] == expected_columns
 
-
     def never_filled(r: dict[str, str]) -> bool:
         # Issue 13: form_2 never filled (status 0, no value on it) -> missing, not "No".
         boxes = [v for k, v in r.items() if "___" in k]
@@ -176,8 +175,12 @@ def test_repeating_instruments_first_or_last(fixtures_dir: Path, how: str) -> No
         assert got["bp_systolic"] == float(want["bp_systolic"])
         assert got["bp_diastolic"] == float(want["bp_diastolic"])
     # The record's own fields stay (age from its own row).
-    assert frame["age"].to_list() == [float(r["age"]) for r in raw if not r["redcap_repeat_instrument"]]
-    assert any(f"kept each record's {how} instance" in w and "2 other" in w for w in result.warnings)
+    assert frame["age"].to_list() == [
+        float(r["age"]) for r in raw if not r["redcap_repeat_instrument"]
+    ]
+    assert any(
+        f"kept each record's {how} instance" in w and "2 other" in w for w in result.warnings
+    )
     # Dates are named as dates, not "free text".
     assert any("left out (date): date_enrolled, date_bp" in w for w in result.warnings)
     assert not any("free text" in w and "date" in w for w in result.warnings)

@@ -271,3 +271,24 @@ def test_import_writes_the_unit_and_the_placeholder_is_refused(
     code, _, stderr = _run("report", out, "-o", tmp_path / "report", "--format", "html")
     assert code == 1 and "Error: study.yml:" in stderr and "study.condition.name" in stderr
     assert not (tmp_path / "report").exists()
+
+
+def test_bad_unit_and_roster_are_located_errors(fixtures_dir: Path, tmp_path: Path) -> None:
+    path = fixtures_dir / "exports" / "qualcoder-coded-text-FG06-FG11.csv"
+    out = tmp_path / "fg"
+    code, _, stderr = _run("import", path, "--participant-unit", "case", "-o", out)
+    assert code == 1 and stderr.startswith("Error: qualcoder-coded-text-FG06-FG11.csv")
+    assert "no cases" in stderr and "--participant-unit source, speaker or user" in stderr
+    assert not out.exists()
+    assert _run("import", path, "-o", out)[0] == 0
+    (out / "roster.csv").write_text("participant_id\nnobody\n", encoding="utf-8")
+    manifest = out / "study.yml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace(
+            "  codings: codings.csv\n", "  codings: codings.csv\n  roster: roster.csv\n"
+        ),
+        encoding="utf-8",
+    )
+    code, _, stderr = _run("validate", out)
+    assert code == 1
+    assert "Error: roster.csv:2: column 'participant_id': participant 'nobody'" in stderr

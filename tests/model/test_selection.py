@@ -133,3 +133,36 @@ def test_bins_are_labelled_by_their_true_bounds() -> None:
     frame, levels = stratum_frame(study, "bmi")
     assert levels == ["[0, 50)", "[50, 100]"]
     assert frame["stratum_value"].to_list() == ["[0, 50)", "[0, 50)", "[50, 100]"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "words"),
+    [
+        ("participant_unit: group\n", "participant_unit", "'case', 'source', 'speaker' or 'user'"),
+        ("inputs:\n  speakers:\n    pattern: '([a-z'\n", "pattern", "not a regular expression"),
+        ("inputs:\n  speakers:\n    pattern: '^P\\d+:'\n", "pattern", "needs one group"),
+        ("inputs:\n  repeating: middle\n", "repeating", "'refuse', 'first' or 'last'"),
+    ],
+)
+def test_new_keys_are_checked_with_their_line(
+    tmp_path: Path, edit: str, key: str, words: str
+) -> None:
+    from toolkit.errors import InputError
+    from toolkit.manifest import read_manifest
+
+    path = tmp_path / "study.yml"
+    text = (
+        "study:\n  id: s\n  title: T\n  condition: {name: C}\n"
+        "inputs:\n  participants: p.csv\n  codings: k.csv\n"
+    )
+    if edit.startswith("inputs:"):
+        text = text.replace("inputs:\n", edit)
+    else:
+        text += edit
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_manifest(path)
+    (problem,) = error.value.problems
+    assert key in problem.message and words in problem.message, problem.message
+    assert problem.line is not None
+    assert text.splitlines()[problem.line - 1].strip().startswith(key)
