@@ -393,3 +393,72 @@ def test_prevalence_outputs_hold_no_small_count(
     raw = pl.read_csv(io.StringIO(runner.invoke(main, [*args, "--format", "csv"]).stdout))
     assert raw.filter((pl.col("participants") >= 1) & (pl.col("participants") < k)).height > 0
     assert raw.height == frame.height
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 12: documents from the same study never disagree about what is hidden
+# ------------------------------------------------------------------------------------------
+
+
+def test_a_comparison_says_where_it_hides_more_or_less_than_a_studys_own() -> None:
+    from toolkit.privacy import min_cell_disagreement
+
+    assert min_cell_disagreement(5, {"a": 5, "b": 5}) == ""
+    assert min_cell_disagreement(0, {"a": 1, "b": 0}) == ""
+    more = min_cell_disagreement(5, {"a": 3, "b": 5})
+    assert "hides more than the own reports of a (min_cell = 3)" in more
+    assert "analysis.min_cell: 5" in more and "--min-cell 3" in more and "b (" not in more
+    less = min_cell_disagreement(3, {"a": 5})
+    assert "shows counts that the own reports of a (min_cell = 5) hide" in less
+    assert "--min-cell 5" in less
+
+
+def test_report_warns_when_a_study_publishes_what_comparisons_hide() -> None:
+    from toolkit.privacy import DEFAULT_COMPARE_MIN_CELL, comparison_warning
+
+    assert DEFAULT_COMPARE_MIN_CELL == 5
+    warning = comparison_warning(3, synthetic=False)
+    assert warning is not None
+    assert "counts of 3 to 4 participants" in warning and "analysis.min_cell: 5" in warning
+    assert "--min-cell 3" in warning
+    assert comparison_warning(5, synthetic=False) is None
+    assert comparison_warning(8, synthetic=True) is None
+    assert comparison_warning(0, synthetic=True) is None  # synthetic, suppression off
+    assert "every count" in (comparison_warning(0, synthetic=False) or "")
+    assert comparison_warning(3, synthetic=True) is not None
+
+
+def test_compare_cli_privacy_note_names_the_studies_own_min_cell(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import re
+    import shutil
+
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    repo = __import__("pathlib").Path(__file__).resolve().parents[2]
+    study = tmp_path / "calci"
+    shutil.copytree(repo / "examples" / "calciphylaxis", study)
+    manifest = study / "study.yml"
+    manifest.write_text(
+        re.sub(r"(?m)^(\s*min_cell:\s*)\d+", r"\g<1>3", manifest.read_text(encoding="utf-8")),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            str(study),
+            str(repo / "examples" / "erythromelalgia"),
+            "--crosswalk",
+            str(repo / "examples" / "crosswalk.csv"),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "calciphylaxis-synthetic (min_cell = 3)" in result.stderr
+    from toolkit.analysis import suppression_warning
+
+    warning = suppression_warning(study)
+    assert warning is not None and "analysis.min_cell is 3" in warning

@@ -59,6 +59,7 @@ __all__ = [
     "reidentification",
     "resolve_settings",
     "settings_for",
+    "suppression_warning",
     "theme_depth",
 ]
 
@@ -88,3 +89,20 @@ def settings_for(study: Study, **overrides: Any) -> Settings:
     return resolve_settings(
         study.manifest, **{"participant_unit": study.participant_unit, **overrides}
     )
+
+
+def suppression_warning(path: str | Path) -> str | None:
+    """What ``raremix report`` warns about before writing a study's report: counts it would
+    publish that a comparison of the same study hides (comparisons default to min_cell 5),
+    with what to do (:func:`toolkit.privacy.comparison_warning`). Reads only study.yml.
+
+    Raises:
+        InputError: study.yml cannot be read.
+    """
+    from toolkit.io.study import resolve_study_path
+    from toolkit.manifest import read_manifest
+    from toolkit.privacy import comparison_warning
+
+    _, manifest_path = resolve_study_path(Path(path))
+    manifest = read_manifest(manifest_path)
+    return comparison_warning(manifest.analysis.min_cell, synthetic=manifest.study.synthetic)

@@ -103,10 +103,20 @@ def report(
                 min_cell=min_cell,
             )
     else:
+        _warn_about_comparisons(studies[0])
         with progress(f"Rendering the report of {studies[0]}"):
             rendered = render_study(studies[0], out_dir=output, formats=formats, engine=engine)
     for fmt, path in rendered.files.items():
         click.echo(f"{fmt:>5}: {path}")
+
+
+def _warn_about_comparisons(study: Path) -> None:
+    """Warn when the study's report would publish counts its comparisons hide."""
+    from toolkit.analysis import suppression_warning
+
+    warning = suppression_warning(study)
+    if warning is not None:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 def _check_report_arguments(

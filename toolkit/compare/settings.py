@@ -22,12 +22,15 @@ class CohortSettings:
         ci_method: the cohort rows' interval method.
         ci_level: the cohort rows' interval level.
         coder: only this coder's codings count (None: all codings).
+        min_cell: the study's own ``analysis.min_cell`` (its own reports hide counts below
+            it; the comparison's privacy note says where the two differ).
     """
 
     cohort: str
     ci_method: str
     ci_level: float
     coder: str | None
+    min_cell: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ def resolve_settings(
             ci_method=method or s.manifest.analysis.ci.method,
             ci_level=float(s.manifest.analysis.ci.level if level is None else level),
             coder=s.manifest.analysis.coder,
+            min_cell=s.manifest.analysis.min_cell,
         )
         for s in studies
     )

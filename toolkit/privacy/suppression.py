@@ -363,3 +363,65 @@ def _protect_comparison_segments(
     return suppressed.with_columns(
         pl.when(mask).then(None).otherwise(pl.col("segments")).alias("segments")
     )
+
+
+def min_cell_disagreement(min_cell: int, own: Mapping[str, int]) -> str:
+    """Words for a comparison's privacy note when studies' own ``min_cell`` differ from it.
+
+    Documents made from the same study must not disagree about what is hidden: a comparison
+    hiding more than a study's own report says so (the report shows what the comparison
+    hides), and one hiding less says it shows what the study's report hides.
+
+    Args:
+        min_cell: the comparison's threshold.
+        own: study id -> that study's own ``analysis.min_cell``.
+
+    Returns:
+        One or two sentences, or "" when every study uses the comparison's threshold
+        (thresholds of 0 and 1 both mean no suppression).
+    """
+
+    def level(value: int) -> int:
+        return value if value > 1 else 0
+
+    ours = level(min_cell)
+    lower = {s: level(v) for s, v in own.items() if level(v) < ours}
+    higher = {s: level(v) for s, v in own.items() if level(v) > ours}
+    parts: list[str] = []
+    if lower:
+        listed = ", ".join(f"{s} (min_cell = {v})" for s, v in lower.items())
+        values = set(lower.values())
+        alternative = f", or compare with --min-cell {values.pop()}" if len(values) == 1 else ""
+        parts.append(
+            f"This comparison (min_cell = {ours}) hides more than the own reports of {listed}: "
+            "counts they show are suppressed here; to make the documents agree, set "
+            f"analysis.min_cell: {ours} in those studies' study.yml{alternative}."
+        )
+    if higher:
+        listed = ", ".join(f"{s} (min_cell = {v})" for s, v in higher.items())
+        parts.append(
+            f"This comparison (min_cell = {ours}) shows counts that the own reports of {listed} "
+            f"hide: compare with --min-cell {max(higher.values())} before sharing it."
+        )
+    return " ".join(parts)
+
+
+def comparison_warning(min_cell: int, *, synthetic: bool) -> str | None:
+    """A warning for ``raremix report`` when a study's report would publish counts that its
+    comparisons hide (they default to :data:`DEFAULT_COMPARE_MIN_CELL`), with what to do;
+    None when it hides as much, or when a SYNTHETIC study switches suppression off."""
+    limit = DEFAULT_COMPARE_MIN_CELL
+    if min_cell >= limit or (min_cell <= 1 and synthetic):
+        return None
+    shown = (
+        "every count, however small,"
+        if min_cell <= 1
+        else f"counts of {min_cell} to {limit - 1} participants"
+    )
+    return (
+        f"analysis.min_cell is {min_cell}, but comparisons (raremix compare, raremix report "
+        f"--compare) hide counts of 1 to {limit - 1} by default: this report publishes {shown} "
+        "that a comparison of the same study hides. Set analysis.min_cell: "
+        f"{limit} in study.yml so that every document hides the same counts, or compare with "
+        f"--min-cell {max(min_cell, 0)} (and say so)."
+    )

@@ -14,6 +14,7 @@ import polars as pl
 
 from toolkit.compare import POOLED, Comparison
 from toolkit.model import AttributeSpec
+from toolkit.privacy import min_cell_disagreement
 from toolkit.stats.meta import METHOD_NAMES
 from toolkit.text import plural
 
@@ -193,7 +194,8 @@ def _suppression(comparison: Comparison) -> Note:
     min_cell = comparison.min_cell
     if min_cell <= 1:
         text = "No small-cell suppression (min_cell = 0): every count is shown, however small."
-        return ("suppression", None, None, text)
+        own = {c.cohort: c.min_cell for c in comparison.settings.cohorts}
+        return ("suppression", None, None, f"{text} {min_cell_disagreement(0, own)}".strip())
     rows = comparison.prevalence.filter((pl.col("cohort") != POOLED) & pl.col("suppressed"))
     hidden = rows.height
     text = (
@@ -202,7 +204,9 @@ def _suppression(comparison: Comparison) -> Note:
         "pooled estimates, differences and segment counts from which one could be derived"
     )
     text += f"; {plural(hidden, 'cohort count')} suppressed here." if hidden else "; none is here."
-    return ("suppression", None, None, text)
+    own = {c.cohort: c.min_cell for c in comparison.settings.cohorts}
+    disagreement = min_cell_disagreement(min_cell, own)
+    return ("suppression", None, None, f"{text} {disagreement}".strip())
 
 
 def notes(comparison: Comparison) -> list[Note]:
