@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # base helpers: the exception root, the lists of choices, wording, writing, progress,
     # bundled files; frames declares the output schemas (polars dtypes, no computation)
     ("toolkit", "toolkit.errors", "toolkit.choices", "toolkit.frames", "toolkit.text",
-     "toolkit.output", "toolkit.progress", "toolkit.resources"),
+     "toolkit.output", "toolkit.folders", "toolkit.progress", "toolkit.resources"),
     ("toolkit.manifest",),
     ("toolkit.model",),
     # inputs; testing builds studies in memory through the same validation as io/study

@@ -112,10 +112,40 @@ def infer_format(fmt: str | None, output: Path | None, *, interactive: bool) -> 
     return "table" if interactive else "csv"
 
 
-def frame_to_csv(frame: pl.DataFrame) -> bytes:
-    """CSV that R's read.csv and Excel open: UTF-8, header, empty string for null."""
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = "=+-@\t\r"
+_FORMULA = "^[" + "".join("\\" + c if c in "-\\" else c for c in FORMULA_STARTS) + "]"
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with a single quote.
+
+    A label, id, level or coder name such as ``=HYPERLINK(...)``, ``+1``, ``-2``, ``@SUM``
+    or one starting with a tab or carriage return is written ``'=HYPERLINK(...)``: Excel,
+    LibreOffice and Google Sheets then show it as text (the OWASP rule for CSV injection).
+    Numbers stay numbers; only text columns change. JSON and Parquet outputs stay exact.
+    """
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(_FORMULA))
+        .then(pl.lit("'") + pl.col(name))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in text
+    )
+
+
+def frame_to_csv(frame: pl.DataFrame, *, exact: bool = False) -> bytes:
+    """CSV that R's read.csv and Excel open: UTF-8, header, empty string for null.
+
+    Text that a spreadsheet would run as a formula is neutralised
+    (:func:`neutralise_formulas`) unless ``exact``: the study folder ``raremix import``
+    writes is raremix's own input and keeps every value as it was.
+    """
     buffer = io.BytesIO()
-    frame.write_csv(buffer, null_value="")
+    (frame if exact else neutralise_formulas(frame)).write_csv(buffer, null_value="")
     return buffer.getvalue()
 
 

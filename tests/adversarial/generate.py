@@ -446,6 +446,142 @@ def browser_hangs(folder: Path) -> Run:
     )
 
 
+HOSTILE_LABELS = {
+    "pain": '=HYPERLINK("http://evil.example","Pain")',
+    "severe_pain": "+1+1",
+    "wounds": "-2+3",
+    "wound_care": "@SUM(1,1)",
+    "biological": "=1+2",  # (a leading tab or CR is stripped when the codebook is read)
+}
+
+
+def formula_injection(folder: Path) -> Run:
+    """Item 11: labels a spreadsheet would run: neutralised in CSV, exact in JSON."""
+    import csv
+    import io
+    import json
+
+    root = study(folder)
+    path = root / "codebook.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    for row in rows:
+        row["label"] = HOSTILE_LABELS.get(row["code_id"], row["label"])
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    out = folder / "results"
+    out.mkdir()
+    json_out = folder / "json-results"
+    json_out.mkdir()
+
+    def check() -> None:
+        table = {
+            r["code_id"]: r["label"]
+            for r in csv.DictReader(io.StringIO((out / "prevalence.csv").read_text("utf-8")))
+        }
+        for code, label in HOSTILE_LABELS.items():
+            assert table[code] == "'" + label, (code, table[code])
+        assert table["severe_pain"] != "+1+1"
+        # A second run writes JSON: exact values.
+        done = CliRunnerLike.invoke(
+            ["prevalence", str(root), "--format", "json", "-o", str(json_out / "p.json")]
+        )
+        assert done == 0
+        rows = json.loads((json_out / "p.json").read_text("utf-8"))["rows"]
+        exact = {r["code_id"]: r["label"] for r in rows}
+        for code, label in HOSTILE_LABELS.items():
+            assert exact[code] == label
+
+    return Run(
+        ["prevalence", str(root), "--format", "csv", "-o", str(out / "prevalence.csv")],
+        None,
+        output=folder,  # writes into results/ and json-results/ only (checked above)
+        check=check,
+    )
+
+
+class CliRunnerLike:
+    """Run raremix in-process for a case's own follow-up command; returns the exit code."""
+
+    @staticmethod
+    def invoke(args: list[str]) -> int:
+        from click.testing import CliRunner
+
+        from toolkit.cli import main
+
+        return CliRunner().invoke(main, args).exit_code
+
+
+def _replace_in(path: Path, old: str, new: str, count: int = -1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def ids_nfc_nfd(folder: Path) -> Run:
+    """Item 15: "José" typed NFC in participants.csv and NFD in codings.csv is one person."""
+    root = study(folder)
+    nfc, nfd = "Jos\u00e9", "Jose\u0301"
+    _replace_in(root / "participants.csv", "P01,", f"{nfc},")
+    _replace_in(root / "codings.csv", "P01,", f"{nfd},")
+    out = folder / "results"
+    out.mkdir()
+
+    def check() -> None:
+        import csv
+        import io
+
+        rows = list(csv.DictReader(io.StringIO((out / "p.csv").read_text("utf-8"))))
+        top = next(r for r in rows if r["code_id"] == "biological")
+        assert top["denominator"] == "15" and top["participants"] == "14", top
+
+    return Run(
+        ["prevalence", str(root), "--format", "csv", "-o", str(out / "p.csv")],
+        None,
+        output=out,
+        check=check,
+    )
+
+
+def ids_invisible(folder: Path) -> Run:
+    """Item 15: a zero-width space inside an id is shown by name, not merged or split."""
+    root = study(folder)
+    _replace_in(root / "codings.csv", "\nP02,", "\nP\u200b02,", count=1)
+    return Run(
+        ["validate", str(root)],
+        r"codings\.csv:\d+: column 'participant_id': 'P<U\+200B ZERO WIDTH SPACE>02' holds an "
+        "invisible character",
+    )
+
+
+def excel_error_cells(folder: Path) -> Run:
+    """Item 15: #DIV/0! and #N/A in an attribute are errors, not silently "missing"."""
+    import csv
+    import io
+
+    import openpyxl
+
+    root = study(folder)
+    rows = list(csv.reader(io.StringIO((root / "participants.csv").read_text("utf-8"))))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for number, row in enumerate(rows):
+        if number == 2:
+            row[1] = "#DIV/0!"  # age: openpyxl stores an error code as an error cell
+        if number == 3:
+            row[2] = "#N/A"
+        sheet.append([int(v) if v.isdigit() else v for v in row])
+    book.save(root / "participants.xlsx")
+    (root / "participants.csv").unlink()
+    set_input(root, "participants", "participants.xlsx")
+    return Run(
+        ["validate", str(root)],
+        r"participants\.xlsx:3: column 'age': cell B3 holds the spreadsheet error #DIV/0!",
+    )
+
+
 CASES: list[Case] = [
     Case("report-into-study", "1", "report -o the study folder itself", report_into_study),
     Case("report-into-parent", "1", "report -o the folder holding the study", report_into_parent),
@@ -469,6 +605,10 @@ CASES: list[Case] = [
     Case("refi-deep", "13", "1500 levels of REFI Codes", refi_deep_codes),
     Case("refi-symlink", "14", "a link in sources/ to a file outside the project", refi_symlink_out_of_project),
     Case("refi-position-int64", "13", "a REFI position beyond int64", refi_position_beyond_int64),
+    Case("formula-injection", "11", "labels starting with = + - @ tab", formula_injection),
+    Case("ids-nfc-nfd", "15", "one id typed NFC and NFD", ids_nfc_nfd),
+    Case("ids-invisible", "15", "a zero-width space inside an id", ids_invisible),
+    Case("excel-error-cells", "15", "#DIV/0! and #N/A in attributes", excel_error_cells),
     Case("browser-exits", "9", "Chromium exits at once", browser_exits),
     Case("browser-hangs", "9", "Chromium never answers", browser_hangs),
 ]  # fmt: skip

@@ -193,3 +193,19 @@ def test_a_crafted_large_project_qde_takes_memory_for_its_codings_not_its_size(
     codes, grown_kib = map(int, done.stdout.split())
     assert codes == 1
     assert grown_kib < 12 * 1024, f"parsing 12 MB grew the process by {grown_kib / 1024:.0f} MiB"
+
+
+def test_every_formula_start_is_neutralised_in_csv_and_nothing_else() -> None:
+    """Item 11, the rule itself: = + - @ tab CR at the start of a text cell get a quote."""
+    import polars as pl
+
+    from toolkit.output import frame_to_csv, neutralise_formulas
+
+    cells = ["=1+1", "+1", "-1", "@A1", "\tx", "\ry", "a=b", "", None, "'=already"]
+    frame = pl.DataFrame({"text": cells, "number": [-1.5] * len(cells)})
+    shown = neutralise_formulas(frame)
+    assert shown["text"].to_list() == [
+        "'=1+1", "'+1", "'-1", "'@A1", "'\tx", "'\ry", "a=b", "", None, "'=already"
+    ]  # fmt: skip
+    assert shown["number"].to_list() == frame["number"].to_list()
+    assert frame_to_csv(frame, exact=True).startswith(b"text,number\n=1+1,-1.5\n")

@@ -458,8 +458,10 @@ def write_import(
         )
     has_codebook = tables.codebook.height > 0
     files = {
-        "participants.csv": frame_to_csv(_canonical(tables.participants, ["participant_id"])),
-        "codings.csv": frame_to_csv(_canonical(tables.codings, list(CODINGS_SCHEMA))),
+        "participants.csv": frame_to_csv(
+            _canonical(tables.participants, ["participant_id"]), exact=True
+        ),
+        "codings.csv": frame_to_csv(_canonical(tables.codings, list(CODINGS_SCHEMA)), exact=True),
         "study.yml": manifest_text(
             slug=study_slug(path),
             title=project_title(path, kind),
@@ -471,7 +473,9 @@ def write_import(
         ).encode("utf-8"),
     }
     if has_codebook:
-        files["codebook.csv"] = frame_to_csv(_canonical(tables.codebook, list(CODEBOOK_SCHEMA)))
+        files["codebook.csv"] = frame_to_csv(
+            _canonical(tables.codebook, list(CODEBOOK_SCHEMA)), exact=True
+        )
     with staged_folder(output, command="import", protect=protect) as staging:
         for name, data in files.items():
             (staging / name).write_bytes(data)

@@ -269,7 +269,7 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[str | None]], int]:
 
 
 def _check_formulas(path: Path, display: str, header_line: int) -> None:
-    """Refuse formula cells that hold no saved result.
+    """Refuse formula cells that hold no saved result, and cells holding an error value.
 
     A spreadsheet keeps the last computed value of each formula; a file written by a program
     (not by Excel) may hold the formula only, which would be read as an empty cell and turn a
@@ -284,12 +284,27 @@ def _check_formulas(path: Path, display: str, header_line: int) -> None:
         sheet, saved = formulas.worksheets[0], values.worksheets[0]
         header: dict[int, str] = {}
         for number, (cells, results) in enumerate(
-            zip(sheet.iter_rows(), saved.iter_rows(values_only=True), strict=False), start=1
+            zip(sheet.iter_rows(), saved.iter_rows(), strict=False), start=1
         ):
             if number == header_line:
                 header = {c.column: str(c.value or "") for c in cells if hasattr(c, "column")}
-            for cell, result in zip(cells, results, strict=False):
-                if cell.data_type == "f" and result is None:
+            for cell, saved_cell in zip(cells, results, strict=False):
+                result = getattr(saved_cell, "value", None)
+                if getattr(saved_cell, "data_type", None) == "e":
+                    # #DIV/0!, #N/A, #REF!: the engine reads them as empty, so a value would
+                    # turn into "missing" without a word.
+                    column = header.get(cell.column) if number > header_line else None
+                    problems.append(
+                        Problem(
+                            display,
+                            f"cell {cell.coordinate} holds the spreadsheet error {result}; fix "
+                            "the formula or the value, or empty the cell to say the value is "
+                            "missing",
+                            line=number,
+                            column=column or None,
+                        )
+                    )
+                elif cell.data_type == "f" and result is None:
                     column = header.get(cell.column) if number > header_line else None
                     problems.append(
                         Problem(

@@ -9,6 +9,7 @@ import polars as pl
 from toolkit.errors import InputError, Problem, raise_if
 from toolkit.manifest import CONDITION_PLACEHOLDER, Manifest
 from toolkit.model.attributes import check_manifest_attributes, type_attributes
+from toolkit.model.ids import normalise_ids
 from toolkit.model.patterns import compile_patterns
 from toolkit.model.problems import Collector
 from toolkit.model.schemas import (
@@ -59,6 +60,7 @@ def build_study(
         "codings": tables.files.get("codings", "codings"),
     }
     warnings = list(tables.warnings)
+    tables = normalise_ids(tables, files, out)
     participants = validate_participants(tables.participants, files["participants"], out)
     specs: dict[str, AttributeSpec] = {}
     excluded: list[str] = []

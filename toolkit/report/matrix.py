@@ -20,7 +20,7 @@ from toolkit.analysis.results import Results
 from toolkit.choices import MATRIX_FORMATS
 from toolkit.errors import EnvironmentProblem, UsageError
 from toolkit.model import CODE_ID
-from toolkit.output import atomic_path, frame_to_csv, write_bytes_atomic
+from toolkit.output import atomic_path, frame_to_csv, neutralise_formulas, write_bytes_atomic
 
 #: Stata's limit on a variable name (SPSS allows 64 bytes).
 NAME_LIMIT = 32
@@ -105,13 +105,18 @@ def _labelled(
     return matrix.select(exprs), labels, values
 
 
+def _cell(text: str) -> str:
+    return neutralise_formulas(pl.DataFrame({"c": [text]}))["c"][0]
+
+
 def _xlsx(matrix: pl.DataFrame, target: Path) -> None:
     import openpyxl
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("codes by cases")
-    sheet.append(matrix.columns)
-    for row in matrix.iter_rows():
+    sheet.append([_cell(c) for c in matrix.columns])
+    # openpyxl stores a text starting with "=" as a formula: neutralise as in CSV outputs.
+    for row in neutralise_formulas(matrix).iter_rows():
         sheet.append(list(row))
     book.save(target)
 
