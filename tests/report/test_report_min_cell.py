@@ -33,7 +33,7 @@ pytestmark = [
 COUNT_TABLES = (
     ("Characteristic",),  # participants (cohort) tables
     ("Theme", "Participants", "%"),  # prevalence
-    ("Theme", "Comparison", "Group"),  # subgroup differences
+    ("Theme", "Group", "Reference"),  # subgroup differences
     ("Theme", "Participants", "Exemplar quotations"),  # joint display
 )
 

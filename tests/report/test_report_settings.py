@@ -76,7 +76,7 @@ def test_study_report_captions_methods_and_provenance_name_the_settings(
     methods = _section(text, "Methods", "Reporting checklist")
     assert "Confidence intervals are Jeffreys intervals at the 90% level" in methods
     assert "with Miettinen–Nurminen score intervals for the difference" in methods
-    assert "90% CI (Miettinen–Nurminen score), Fisher" in text  # differences caption
+    assert "90% CI (Miettinen–Nurminen score), two-sided Fisher" in text  # differences caption
     provenance = text[text.rindex("Provenance") :]
     assert "Confidence intervals jeffreys, level 0.9" in provenance
     assert "Difference intervals miettinen_nurminen" in provenance

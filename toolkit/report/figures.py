@@ -322,8 +322,9 @@ def cooccurrence_heatmap(
                 showlegend=True,
             )
         )
-    fig.update_xaxes(tickangle=-40, automargin=True, showgrid=False, ticks="")
-    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False, ticks="")
+    # Every label drawn (dtick 1: plotly would skip some when crowded), none cut (automargin).
+    fig.update_xaxes(tickangle=-40, automargin=True, showgrid=False, ticks="", dtick=1)
+    fig.update_yaxes(autorange="reversed", automargin=True, showgrid=False, ticks="", dtick=1)
     size = row_height(len(labels), per_row=28, base=260, minimum=400)
     fig = _layout(fig, height=size, left=20)
     # Long labels: automargin grows the margins instead of cutting the words.

@@ -120,8 +120,10 @@ def differences_section(study: Study, results: Results) -> Section | None:
         level=settings.ci_level,
         caption=(
             f"Differences in prevalence between subgroups (group minus reference, percentage points), "
-            f"{ci_text(results)} ({method}), Fisher's exact p and Benjamini–Hochberg adjusted p."
+            f"{ci_text(results)} ({method}), two-sided Fisher's exact p and Benjamini–Hochberg "
+            "adjusted p, grouped by comparison (group against reference)."
         ),
+        displays={name: spec.display for name, spec in study.attributes.items()},
     )
     fig_frame = frame.filter(pl.col("depth") == results.depth).with_columns(
         (pl.col("level") + " − " + pl.col("reference")).alias("comparison")
@@ -171,10 +173,13 @@ def differences_section(study: Study, results: Results) -> Section | None:
 def cooccurrence_section(study: Study, results: Results) -> Section | None:
     """The heatmap of participants voicing both themes (None below two themes)."""
     cooc = results.need("cooccurrence")
-    labels = list(dict.fromkeys(cooc["label_a"].to_list()))
-    if len(labels) < 2:
-        return None
     codes = list(dict.fromkeys(cooc["code_a"].to_list()))
+    if len(codes) < 2:
+        return None
+    # Labels told apart by their parent where two codes share one (issue 13).
+    named = dict(themes(results).select("code_id", "label").iter_rows())
+    own = dict(cooc.select("code_a", "label_a").iter_rows())
+    labels = [named.get(c, own[c]) for c in codes]
     themes_total = len(codes)
     labels, codes = labels[:HEATMAP_THEMES], codes[:HEATMAP_THEMES]
     lookup = {

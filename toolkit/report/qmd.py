@@ -234,7 +234,11 @@ def _figure_html(block: FigureBlock, label: str) -> str:
         )
     ).strip()
     alt = html.escape(f"{label}: {block.alt or block.caption}", quote=True)
-    return f'<div class="plot" role="img" aria-label="{alt}">\n{plot}\n</div>'
+    # A wide figure (a heatmap) keeps a readable width and scrolls inside its own box on a
+    # phone; the page itself never scrolls sideways.
+    least = min(block.width, 640) if block.width > 760 else 0
+    inner = f'<div style="min-width: {least}px">\n{plot}\n</div>' if least else plot
+    return f'<div class="plot" role="img" aria-label="{alt}">\n{inner}\n</div>'
 
 
 #: Tables of at most this many rows stay on one page in the PDF.

@@ -268,37 +268,56 @@ def prevalence_table(overall: pl.DataFrame, *, level: float, caption: str) -> Ta
     )
 
 
-def differences_table(frame: pl.DataFrame, *, level: float, caption: str) -> Table:
+def differences_table(
+    frame: pl.DataFrame,
+    *,
+    level: float,
+    caption: str,
+    displays: dict[str, str] | None = None,
+) -> Table:
     """Subgroup differences: both groups' x/n, the difference with its interval, p-values.
+
+    Rows are grouped by comparison under a heading row ("Disease status: Remission against
+    Active"), so no column repeats the stratum on every row.
 
     Args:
         frame: the frame of :func:`toolkit.stats.subgroups.differences` (``label``,
-            ``depth``, ``comparison``, ``participants_level``, ``denominator_level``,
-            ``participants_reference``, ``denominator_reference``, ``difference``,
-            ``ci_lower``, ``ci_upper``, ``p_value``, ``p_adjusted``).
+            ``depth``, ``stratum_variable``, ``level``, ``reference``,
+            ``participants_level``, ``denominator_level``, ``participants_reference``,
+            ``denominator_reference``, ``difference``, ``ci_lower``, ``ci_upper``,
+            ``p_value``, ``p_adjusted``).
+        displays: attribute -> display name for the heading rows.
     """
-    rows = []
-    indent = []
-    for row in frame.iter_rows(named=True):
+    displays = displays or {}
+    rows: list[tuple[str, ...]] = []
+    indent: list[int] = []
+    key = ["stratum_variable", "level", "reference"]
+    for part in frame.partition_by(key, maintain_order=True):
+        first = part.row(0, named=True)
+        attribute = first["stratum_variable"]
+        name = heading(displays.get(attribute, str(attribute).replace("_", " ")))
         rows.append(
-            (
-                row["label"],
-                row["comparison"],
-                xn(row["participants_level"], row["denominator_level"]),
-                xn(row["participants_reference"], row["denominator_reference"]),
-                points(row["difference"]),
-                points_ci(row["ci_lower"], row["ci_upper"]),
-                pvalue(row["p_value"]),
-                pvalue(row["p_adjusted"]),
-            )
+            (f"{name}: {first['level']} against {first['reference']}", *("" for _ in range(6)))
         )
-        indent.append(int(row["depth"]))
+        indent.append(0)
+        for row in part.iter_rows(named=True):
+            rows.append(
+                (
+                    row["label"],
+                    xn(row["participants_level"], row["denominator_level"]),
+                    xn(row["participants_reference"], row["denominator_reference"]),
+                    points(row["difference"]),
+                    points_ci(row["ci_lower"], row["ci_upper"]),
+                    pvalue(row["p_value"]),
+                    pvalue(row["p_adjusted"]),
+                )
+            )
+            indent.append(int(row["depth"]) + 1)
     return Table(
         name="differences",
         caption=caption,
         columns=(
             "Theme",
-            "Comparison",
             "Group",
             "Reference",
             "Difference (pp)",
@@ -307,7 +326,7 @@ def differences_table(frame: pl.DataFrame, *, level: float, caption: str) -> Tab
             "Adjusted p",
         ),
         rows=tuple(rows),
-        align=("l", "l", "r", "r", "r", "r", "r", "r"),
+        align=("l", "r", "r", "r", "r", "r", "r"),
         indent=tuple(indent),
     )
 
