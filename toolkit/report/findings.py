@@ -179,7 +179,7 @@ def cooccurrence_section(study: Study, results: Results) -> Section | None:
     # Labels told apart by their parent where two codes share one (issue 13).
     named = dict(themes(results).select("code_id", "label").iter_rows())
     own = dict(cooc.select("code_a", "label_a").iter_rows())
-    labels = [named.get(c, own[c]) for c in codes]
+    labels = [str(named.get(c) or own[c]) for c in codes]
     themes_total = len(codes)
     labels, codes = labels[:HEATMAP_THEMES], codes[:HEATMAP_THEMES]
     lookup = {
