@@ -211,3 +211,14 @@ def test_phone_width_never_scrolls_sideways(study: Path, comparison: Path) -> No
                 assert figures >= 3
         finally:
             browser.close()
+
+
+def test_citation_file_names_this_version() -> None:
+    import yaml
+
+    from toolkit import __version__
+
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    for key in ("cff-version", "message", "title", "authors", "version", "type"):
+        assert citation.get(key), key
+    assert str(citation["version"]) == __version__
