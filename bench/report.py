@@ -22,11 +22,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_once(raremix: Path, study: Path, out: Path) -> float:
+def run_once(raremix: Path, study: Path, out: Path, formats: str = "html,pdf,docx") -> float:
     """Seconds for one ``raremix report`` process; raises if it fails."""
     started = time.perf_counter()
     done = subprocess.run(
-        [str(raremix), "report", str(study), "-o", str(out), "--format", "html,pdf,docx"],
+        [str(raremix), "report", str(study), "-o", str(out), "--format", formats],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -36,6 +36,17 @@ def run_once(raremix: Path, study: Path, out: Path) -> float:
     if done.returncode != 0:
         raise SystemExit(f"raremix report failed:\n{done.stdout}{done.stderr}")
     return elapsed
+
+
+def timings(
+    formats: str, runs: int, study: Path = REPO / "examples" / "calciphylaxis"
+) -> list[float]:
+    """Seconds of ``runs`` report processes in ``formats``, after one unmeasured warm-up."""
+    raremix = Path(sys.executable).parent / "raremix"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report"
+        run_once(raremix, study, out, formats)
+        return [run_once(raremix, study, out, formats) for _ in range(runs)]
 
 
 def main() -> None:

@@ -40,7 +40,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results"
 BY = ("sex", "status")
-TOOLS = ("floor", "raremix", "baseline", "compare")
+TOOLS = ("floor", "raremix", "duckdb", "baseline", "compare")
 BIG = 5_000_000  # sizes from here on run --big-repeats times
 # Beyond this the baseline is not run: pandas needed 6 GiB at 5e6 segments and grows
 # linearly, so 2e7 would not fit in 24 GiB.
@@ -135,6 +135,14 @@ def commands(corpus: Corpus, out: Path) -> dict[str, list[str]]:
             "-o",
             str(out / "raremix.parquet"),
         ],
+        "duckdb": [
+            *py,
+            "bench.duckdb_anchor",
+            str(corpus.study),
+            *by,
+            "-o",
+            str(out / "duckdb.parquet"),
+        ],
         "baseline": [
             *py,
             "bench.baseline",
@@ -163,12 +171,13 @@ def input_mib(corpus: Corpus) -> float:
     return size + pl.read_parquet(corpus.participants).estimated_size("mb")
 
 
-def agreement(out: Path) -> str:
-    """Whether raremix and the baseline wrote the same numbers ('yes', or what differs)."""
+def agreement(out: Path, other: str = "baseline.parquet") -> str:
+    """Whether raremix and ``other`` (the baseline's or DuckDB's table) wrote the same numbers
+    ('yes', or what differs): counts equal, prevalence and interval limits to 1e-9."""
     import polars as pl
 
     keys = ["code_id", "stratum_variable", "stratum_value"]
-    ours_path, theirs_path = out / "raremix.parquet", out / "baseline.parquet"
+    ours_path, theirs_path = out / "raremix.parquet", out / other
     if not (ours_path.is_file() and theirs_path.is_file()):
         return "not compared"
     ours = pl.read_parquet(ours_path).with_columns(pl.col(keys[1:]).fill_null(""))
@@ -206,7 +215,7 @@ def machine() -> dict[str, str]:
         kib = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
         memory = f"{kib / 1024**2:.1f} GiB"
     versions = {"polars": pl.__version__}
-    for name in ("pandas", "statsmodels", "numpy"):
+    for name in ("pandas", "statsmodels", "numpy", "duckdb"):
         try:
             versions[name] = __import__(name).__version__
         except ImportError:
@@ -253,19 +262,24 @@ def markdown(results: dict[str, object]) -> str:
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, {m['os']}; "
         f"Python {m['python']}, polars {m['polars']}, pandas {m['pandas']}, "
-        f"statsmodels {m['statsmodels']}, numpy {m['numpy']}; raremix {m['raremix']}; {m['date']}. "
+        f"statsmodels {m['statsmodels']}, numpy {m['numpy']}, DuckDB {m.get('duckdb', '?')}; "
+        f"raremix {m['raremix']}; {m['date']}. "
         f"Load average when the run ended (1/5/15 min): {m['load']}; other work on the machine "
         "slows every tool alike, so compare the ratios more than the seconds.",
         "",
         "Tools: **floor** = polars alone counting distinct (participant, code) pairs in the "
         "codings Parquet; **raremix** = `raremix prevalence STUDY --by sex --by status --format "
-        "parquet`; **baseline** = the same table with pandas group-bys + statsmodels "
+        "parquet`; **duckdb** = the anchor a data-savvy user would write instead: the same "
+        "distinct-participant roll-up per stratum in DuckDB SQL over the same files (a "
+        "recursive CTE for the ancestors, Wilson intervals; no validation; every core); "
+        "**baseline** = the same table with pandas group-bys + statsmodels "
         "`proportion_confint(method='wilson')`; **compare** = `raremix compare` over 50 cohorts "
         "(the same segments split into 50 study folders).",
         "",
-        "| segments | participants | input in memory | floor | raremix | baseline | compare "
-        "| baseline ÷ raremix | raremix ÷ floor | raremix peak ÷ input | same numbers |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
+        "| segments | participants | input in memory | floor | raremix | duckdb | baseline "
+        "| compare | raremix ÷ duckdb, time | raremix ÷ duckdb, peak | baseline ÷ raremix "
+        "| raremix ÷ floor | raremix peak ÷ input | same numbers (baseline; duckdb) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|",
     ]
     for row in rows:
         t = row["tools"]
@@ -297,15 +311,21 @@ def markdown(results: dict[str, object]) -> str:
         speedup = base / ours if base and ours else None
         over_floor = ours / floor_s if ours and floor_s else None
         over_input = ours_peak / row["input_mib"] if ours_peak else None
+        duck, duck_peak = sec("duckdb"), peak("duckdb")
+        over_duck = ours / duck if ours and duck else None
+        over_duck_peak = ours_peak / duck_peak if ours_peak and duck_peak else None
         lines.append(
             f"| {row['segments']:,} | {row['participants']:,} | {row['input_mib']:.0f} MiB "
-            f"| {cell('floor')} | {cell('raremix')} | {cell('baseline')} | {cell('compare')} "
-            f"| {_fmt(speedup, '.1f', '×')} | {_fmt(over_floor, '.2f', '×')} "
-            f"| {_fmt(over_input, '.2f', '×')} "
-            f"| {row['agreement']} |"
+            f"| {cell('floor')} | {cell('raremix')} | {cell('duckdb')} | {cell('baseline')} "
+            f"| {cell('compare')} | {_fmt(over_duck, '.2f', '×')} "
+            f"| {_fmt(over_duck_peak, '.2f', '×')} | {_fmt(speedup, '.1f', '×')} "
+            f"| {_fmt(over_floor, '.2f', '×')} | {_fmt(over_input, '.2f', '×')} "
+            f"| {row['agreement']}; {row.get('duckdb_agreement', '—')} |"
         )
     startup = results["startup"]
     assert isinstance(startup, dict)
+    example = results.get("startup_prevalence") or {}
+    assert isinstance(example, dict)
     lines += [
         "",
         f"The baseline is not run above {BASELINE_MAX:,} segments: it needed 6 GiB at 5·10^6 and "
@@ -317,7 +337,10 @@ def markdown(results: dict[str, object]) -> str:
         "all columns.",
         "",
         f"Start-up: `raremix --help` takes {_fmt(startup.get('median_seconds'), '.3f')} s "
-        f"(median of {len(startup.get('seconds') or [])} runs; target < 0.3 s).",
+        f"(median of {len(startup.get('seconds') or [])} runs; target < 0.3 s); "
+        "`raremix prevalence examples/calciphylaxis --format csv` (15 participants: start-up, "
+        f"imports, reading and validating) {_fmt(example.get('median_seconds'), '.3f')} s "
+        f"and {_fmt(example.get('max_peak_mib'), '.0f')} MiB (target 0.25 s).",
         "",
         "## Cost against size",
         "",
@@ -326,8 +349,8 @@ def markdown(results: dict[str, object]) -> str:
         "size to the next means cost linear in segments. At the small sizes start-up "
         "dominates and the differences are within noise.",
         "",
-        "| segments | floor | raremix | baseline | compare |",
-        "|---:|---:|---:|---:|---:|",
+        "| segments | " + " | ".join(TOOLS) + " |",
+        "|---:|" + "---:|" * len(TOOLS),
     ]
     previous: dict[str, tuple[int, float]] = {}
     for row in rows:
@@ -354,6 +377,26 @@ def markdown(results: dict[str, object]) -> str:
     ]
     if errors:
         lines += ["", "Failures:", "", *errors]
+    report_runs = results.get("report")
+    if isinstance(report_runs, dict):
+        lines += [
+            "",
+            "## Report of the bundled example",
+            "",
+            "`raremix report examples/calciphylaxis` (15 participants), whole process, median "
+            "of 3 runs after a warm-up (Chromium's files in the page cache):",
+            "",
+            "| formats | time | runs |",
+            "|---|---:|---|",
+        ]
+        for formats, times in report_runs.items():
+            runs = ", ".join(f"{t:.2f}" for t in times)
+            lines.append(f"| {formats} | {statistics.median(times):.2f} s | {runs} s |")
+    scale_rows = results.get("scale")
+    if isinstance(scale_rows, list):
+        from bench.scale import markdown as scale_markdown
+
+        lines += ["", scale_markdown(scale_rows).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 
@@ -388,6 +431,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"subset of {','.join(TOOLS)}")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where results.md/json go")
     parser.add_argument("--data", type=Path, default=DATA, help="where corpora are generated")
+    parser.add_argument(
+        "--no-scale",
+        action="store_true",
+        help="skip bench.scale (the inputs that once blew up) and the example report",
+    )
     args = parser.parse_args(argv)
     sizes = list(QUICK_SIZES) if args.quick else args.sizes
     repeats = 3 if args.quick else args.repeats
@@ -400,9 +448,16 @@ def main(argv: list[str] | None = None) -> None:
     corpora = [generate(s, root=args.data) for s in sizes]
     compile_bytecode()
     print("Start-up:", flush=True)
-    startup = measure_round_robin(0, {"--help": [*raremix_command(), "--help"]}, max(repeats, 10))[
-        "--help"
-    ]
+    example = REPO / "examples" / "calciphylaxis"
+    starts = measure_round_robin(
+        0,
+        {
+            "--help": [*raremix_command(), "--help"],
+            "prevalence": [*raremix_command(), "prevalence", str(example), "--format", "csv"],
+        },
+        max(repeats, 10),
+    )
+    startup, example_run = starts["--help"], starts["prevalence"]
     rows = []
     for corpus in corpora:
         count = corpus.segments
@@ -421,6 +476,7 @@ def main(argv: list[str] | None = None) -> None:
                     "participants": max(count // 100, 50),
                     "input_mib": input_mib(corpus),
                     "agreement": agreement(out),
+                    "duckdb_agreement": agreement(out, "duckdb.parquet"),
                     "tools": {
                         tool: {
                             **asdict(m),
@@ -433,12 +489,27 @@ def main(argv: list[str] | None = None) -> None:
             )
         finally:
             shutil.rmtree(out, ignore_errors=True)
+    extras: dict[str, object] = {}
+    if not args.no_scale:
+        from bench import report, scale
+
+        extras["scale"] = scale.measure(args.quick, 1)
+        print("Report of the 15-person example:", flush=True)
+        extras["report"] = {
+            formats: report.timings(formats, 3) for formats in ("html", "html,pdf,docx")
+        }
+        print(f"  {extras['report']}", flush=True)
     results: dict[str, object] = {
         "machine": machine(),
         "repeats": repeats,
         "big_repeats": args.big_repeats,
         "startup": {**asdict(startup), "median_seconds": startup.median_seconds},
+        "startup_prevalence": {
+            **asdict(example_run),
+            "median_seconds": example_run.median_seconds,
+        },
         "sizes": rows,
+        **extras,
     }
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "results.json").write_text(
