@@ -68,8 +68,14 @@ class StudyInfo(_Strict):
 
 
 class Speakers(_Strict):
-    # A turn starts with a short tag and a colon: "P1: ...", "Anna: ..." (group 1 is the tag).
-    pattern: str = r"^\s*([A-Za-z][\w.-]{0,15})\s*:"
+    # A turn starts a line (or a paragraph: QualCoder separates them with U+2029) with a short
+    # tag and a colon ("P1: ...", "Anna: ..."), or is a line with a name and a time, as Otter
+    # and Zoom transcripts write it ("Anna Smith  00:09"). The tag is the first group that
+    # matched.
+    pattern: str = (
+        r"(?:^|(?<=[\u2028\u2029]))\s*(?:([A-Za-z][\w.-]{0,15})[ \t]*:(?!\d)"
+        r"|([A-Z][\w.' -]{0,40}?)[ \t]{2,}\d{1,2}:\d{2}(?::\d{2})?[ \t]*$)"
+    )
     # Tags that are not participants (compared ignoring case).
     exclude: list[str] = Field(
         default_factory=lambda: ["M", "Mod", "Moderator", "I", "Interviewer", "Facilitator"]

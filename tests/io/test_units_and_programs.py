@@ -28,7 +28,8 @@ from toolkit.io.units import apply_unit
 from toolkit.manifest import Speakers
 
 DEDOOSE = Path(__file__).parent / "fixtures" / "dedoose" / "excerpts-made-not-real.csv"
-TAG = re.compile(r"^\s*([A-Za-z][\w.-]{0,15})\s*:", re.MULTILINE)
+# A turn: a short tag and a colon at the start of a line or of a paragraph (U+2029).
+TAG = re.compile(r"(?:^|(?<=[\u2028\u2029]))\s*([A-Za-z][\w.-]{0,15})[ \t]*:(?!\d)", re.MULTILINE)
 MODERATORS = {"m", "mod", "moderator", "i", "interviewer", "facilitator"}
 
 
@@ -292,3 +293,33 @@ def test_bad_unit_and_roster_are_located_errors(fixtures_dir: Path, tmp_path: Pa
     code, _, stderr = _run("validate", out)
     assert code == 1
     assert "Error: roster.csv:2: column 'participant_id': participant 'nobody'" in stderr
+
+
+def test_interview_transcripts_with_name_and_time_lines(fixtures_dir: Path) -> None:
+    """Otter-style transcripts ("BSRO6  00:09" on its own line) in a real QualCoder project:
+    the interviewee of each interview is one participant, the interviewer left out."""
+    project = fixtures_dir / "qualcoder" / "mannheimer-recoded.qda"
+    turn = re.compile(r"^([A-Z][\w.' -]{0,40}?)[ \t]{2,}\d{1,2}:\d{2}(?::\d{2})?[ \t]*$", re.M)
+    with sqlite3.connect(f"file:{project / 'data.qda'}?mode=ro", uri=True) as db:
+        sources = {i: (n, t) for i, n, t in db.execute("SELECT id, name, fulltext FROM source")}
+        coded = list(db.execute("SELECT cid, fid, pos0, pos1 FROM code_text"))
+    interviewer = "Sara Mannheimer"
+    people: set[str] = set()
+    expected: Counter[tuple[str, str]] = Counter()
+    for fid, (name, text) in sources.items():
+        if text is None:
+            continue
+        turns = [(m.start(), m.group(1).strip()) for m in turn.finditer(text)]
+        people |= {f"{who} @ {name}" for _, who in turns if who != interviewer}
+        for cid, at, start, end in coded:
+            if at != fid:
+                continue
+            before = [who for pos, who in turns if pos <= start][-1:]
+            inside = [who for pos, who in turns if start < pos < end]
+            for who in dict.fromkeys([*before, *inside]):
+                if who != interviewer:
+                    expected[(f"{who} @ {name}", f"code:{cid}")] += 1
+    tables = read_project(project, unit="speaker", speakers=Speakers(exclude=[interviewer]))
+    assert set(tables.participants["participant_id"].to_list()) == people
+    assert len(people) == 28  # one interviewee per transcript
+    assert Counter(tables.codings.select("participant_id", "code_id").iter_rows()) == expected

@@ -74,6 +74,17 @@ def _by_column(tables: Tables, column: str, unit: str, file: str) -> Tables:
     )
 
 
+def _pattern_words(speakers: Speakers) -> str:
+    if speakers.pattern == Speakers().pattern:
+        return "the default pattern ('P1: ...' turns, or 'Name  00:09' lines)"
+    return f"inputs.speakers.pattern {speakers.pattern!r}"
+
+
+def _tag(match: re.Match[str]) -> str:
+    """The speaker tag of a turn: the first group of the pattern that matched."""
+    return next((g for g in match.groups() if g), match.group(0)).strip()
+
+
 def speakers_of(
     quote: str | None,
     start: int | None,
@@ -87,7 +98,7 @@ def speakers_of(
     turn that starts at or before ``start``; without them only the tags inside the quote count.
     """
     if text is not None and start is not None and end is not None:
-        turns = [(m.start(), m.group(1)) for m in pattern.finditer(text)]
+        turns = [(m.start(), _tag(m)) for m in pattern.finditer(text)]
         starts = [pos for pos, _ in turns]
         before = bisect.bisect_right(starts, start) - 1
         inside = [tag for pos, tag in turns if start < pos < end]
@@ -99,7 +110,7 @@ def speakers_of(
         return [], False
     found = list(pattern.finditer(quote))
     unattributed = not found or bool(quote[: found[0].start()].strip())
-    return list(dict.fromkeys(m.group(1) for m in found)), unattributed
+    return list(dict.fromkeys(_tag(m) for m in found)), unattributed
 
 
 def by_speaker(tables: Tables, speakers: Speakers, file: str) -> Tables:
@@ -113,6 +124,7 @@ def by_speaker(tables: Tables, speakers: Speakers, file: str) -> Tables:
 
     rows: dict[str, list[object]] = {k: [] for k in (*CODINGS_SCHEMA, ROW)}
     unattributed: list[int] = []
+    before_first: list[int] = []
     partial = moderator = 0
     codings = tables.codings
     if ROW not in codings.columns:
@@ -124,7 +136,7 @@ def by_speaker(tables: Tables, speakers: Speakers, file: str) -> Tables:
         kept = [t for t in tags if t.casefold() not in excluded]
         moderator += len(tags) - len(kept)
         if not tags:
-            unattributed.append(record[ROW])
+            (before_first if text is not None else unattributed).append(record[ROW])
             continue
         partial += leading
         for tag in kept:
@@ -136,16 +148,25 @@ def by_speaker(tables: Tables, speakers: Speakers, file: str) -> Tables:
     people: list[str] = []
     for source, text in tables.texts.items():
         people.extend(
-            pid(m.group(1), source)
+            pid(_tag(m), source)
             for m in pattern.finditer(text)
-            if m.group(1).casefold() not in excluded
+            if _tag(m).casefold() not in excluded
         )
     people.extend(str(p) for p in rows["participant_id"])
     ids = list(dict.fromkeys(people))
+    if not ids:
+        raise InputError(
+            Problem(
+                file,
+                f"participant_unit speaker: no speaker turn found by {_pattern_words(speakers)}; "
+                "set inputs.speakers.pattern in study.yml to how a turn starts in these "
+                "transcripts (see docs/importing.md), or choose another participant unit",
+            )
+        )
     warnings = [
         *_own_notes(tables),
         f"{file}: participant_unit speaker: {len(ids)} speakers are the participants "
-        f"(tags matching {speakers.pattern!r}"
+        f"(turns found by {_pattern_words(speakers)}"
         + (", told apart per source" if per_source else "")
         + (f"; {moderator} turn(s) of {', '.join(speakers.exclude)} left out" if moderator else "")
         + ")",
@@ -156,6 +177,12 @@ def by_speaker(tables: Tables, speakers: Speakers, file: str) -> Tables:
             f"{file}: {len(unattributed)} coded segment(s) start with no speaker tag and their "
             "source text is not available to find the turn they belong to; left out, not "
             f"guessed (rows {shown}). Import the project (.qdpx, QualCoder) to attribute them"
+        )
+    if before_first:
+        shown = ", ".join(str(x) for x in before_first[:10])
+        warnings.append(
+            f"{file}: {len(before_first)} coded segment(s) lie before the first speaker turn of "
+            f"their source (a title or preamble); left out (rows {shown})"
         )
     if partial:
         warnings.append(
