@@ -20,6 +20,7 @@ removed the next time a folder of that name is written.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import json
@@ -33,6 +34,7 @@ from pathlib import Path
 from toolkit.errors import UsageError
 
 MARKER = ".raremix-written"
+_WRITE_ERRORS = {errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT, errno.EPERM, errno.EFBIG}
 STAGING_MARKER = ".raremix-staging"
 _STALE = re.compile(r"^\.(?P<name>.+)\.raremix-(?P<pid>\d+)\.[^.]+\.(?P<kind>tmp|old)$")
 
@@ -221,6 +223,11 @@ def staged_folder(target: Path, *, command: str, protect: Iterable[Path] = ()) -
         write_marker(staging, command)
         check_output_folder(target, protect=protect)  # nothing changed while we computed
         _swap(staging, target)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if error.errno in _WRITE_ERRORS:  # a full disk, a read-only place: not a bug
+            raise writable_error(target, error) from None
+        raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
