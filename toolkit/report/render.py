@@ -218,6 +218,8 @@ def _support_files(folder: Path, *, synthetic: bool) -> None:
     head = f'<style>\n{css}</style>\n<script type="text/javascript">{plotly_js}</script>\n'
     (support / "head.html").write_text(head, encoding="utf-8")
     shutil.copyfile(templates_dir() / "typst" / "raremix.typ", support / "raremix.typ")
+    # Table structure, cross-references and list-marker escapes (the .qmd names it for Quarto).
+    shutil.copyfile(templates_dir() / "filters" / "when-format.lua", support / "raremix.lua")
     # Word's house style; a synthetic report's carries a SYNTHETIC DATA page header.
     reference = "reference-synthetic.docx" if synthetic else "reference.docx"
     shutil.copyfile(templates_dir() / "docx" / reference, support / "reference.docx")
