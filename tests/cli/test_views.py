@@ -35,3 +35,21 @@ def test_numbers_survive_a_narrow_terminal(width: int) -> None:
         assert re.search(rf"{100 * row['ci_lower']:.0f}%–{100 * row['ci_upper']:.0f}%", text)
     assert all(len(line) <= width for line in text.splitlines())
     assert "…" not in text  # nothing cut: the labels wrap
+
+
+def test_hidden_segments_are_blank_not_none() -> None:
+    from rich.console import Console
+
+    study = make_study(
+        {"participant_id": [f"p{i}" for i in range(8)]},
+        {"code_id": ["x", "y"]},
+        {"participant_id": ["p0", "p1", "p2", "p3", "p0"], "code_id": ["x", "x", "x", "x", "y"]},
+        analysis={"min_cell": 3},
+    )
+    results = analyse_prevalence(study, settings_for(study))
+    assert results.need("prevalence")["suppressed"].any()
+    console = Console(width=80, record=True, color_system=None)
+    for table in prevalence_view(results):
+        console.print(table)
+    text = console.export_text()
+    assert "suppressed" in text and "None" not in text

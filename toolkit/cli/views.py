@@ -233,7 +233,8 @@ def prevalence_view(results: Results) -> list[Any]:
                     else f"{_pct(row['ci_lower'])}–{_pct(row['ci_upper'])}"
                 )
             label = Text(indent + str(row["label"]), style=style or "")
-            rows.append((label, counts, pct, ci, str(row["segments"])))
+            segments = "" if row["segments"] is None else str(row["segments"])
+            rows.append((label, counts, pct, ci, segments))
         # The theme wraps on a narrow terminal; the numbers keep their width (never hidden).
         table.add_column("theme", overflow="fold", ratio=1)
         for i, header in enumerate(["x/n", "%", f"{level:.0%} CI", "segments"], start=1):
