@@ -238,6 +238,18 @@ def run_commands(study: Path, out: Path) -> tuple[dict[str, str], dict[str, list
         *(["prevalence", str(study), "--by", s] for s in STRATA),
         ["prevalence", str(study), "--by", STRATA[0], "--by", STRATA[1]],
         *(["differences", str(study), "--by", s] for s in STRATA),
+        *(
+            [
+                "compare",
+                str(study),
+                str(REPO / "examples" / "erythromelalgia"),
+                "--crosswalk",
+                str(REPO / "examples" / "crosswalk.csv"),
+                "--show",
+                view,
+            ]
+            for view in ("prevalence", "differences", "not-compared", "notes")
+        ),
     ]
     texts: dict[str, str] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
