@@ -230,6 +230,8 @@ def test_dedoose_excerpts_made_fixture() -> None:
     assert Counter(tables.codings.select("participant_id", "code_id").iter_rows()) == expected
     assert tables.participants.height == len({r["Media Title"] for r in rows})
     assert tables.participants.columns == ["participant_id", "Age", "Sex"]
+    assert tables.participants["Age"].to_list() == [54.0, 61.0, 47.0]
+    assert tables.attribute_types == {"Age": "numeric", "Sex": "categorical"}
     assert (
         dict(tables.codebook.select("code_id", "parent_id").iter_rows())["Pain\\Night pain"]
         == "Pain"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -165,10 +165,14 @@ def read_dedoose(path: Path, *, file: str | None = None) -> Tables:
     participants = pl.DataFrame(
         {"participant_id": list(people)}, schema={"participant_id": pl.String}
     )
+    types: dict[str, Literal["numeric", "categorical"]] = {}
     for field in descriptors:
-        participants = participants.with_columns(
-            pl.Series(field, [people[p].get(field) for p in people], dtype=pl.String)
-        )
+        given = pl.Series(field, [people[p].get(field) for p in people], dtype=pl.String)
+        numbers = given.cast(pl.Float64, strict=False)
+        # A descriptor field whose every value is a number (an age) is numeric.
+        numeric = given.null_count() < given.len() and numbers.null_count() == given.null_count()
+        types[field] = "numeric" if numeric else "categorical"
+        participants = participants.with_columns(numbers if numeric else given)
     codebook = codebook_from_codes(list(codes.values()), separator="\\")
     warnings = [
         f"{name}: Dedoose has no cases: each of the {len(people)} transcript(s) ('{media}') is one "
@@ -184,6 +188,7 @@ def read_dedoose(path: Path, *, file: str | None = None) -> Tables:
         codebook=codebook,
         codings=codings,
         files={"participants": name, "codebook": name, "codings": name},
+        attribute_types=types,
         warnings=tuple(warnings),
         unit="source",
     )
