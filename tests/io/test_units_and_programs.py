@@ -165,6 +165,7 @@ def test_an_unrecoverable_quote_is_null_not_a_placeholder(tmp_path: Path) -> Non
     tables = refi.read_refi(_qdpx(tmp_path, body, path="internal://gone.txt"))
     assert tables.codings["quote"].to_list() == [None]
     assert any("cannot be recovered" in w for w in tables.warnings)
+    assert tables.lost_quotes == 1
 
 
 # --- MAXQDA exchange file ----------------------------------------------------------------------

@@ -147,6 +147,7 @@ def build_study(
         warnings=tuple(warnings),
         participant_unit=manifest.participant_unit or tables.unit or "case",
         excluded=tuple(excluded),
+        lost_quotes=tables.lost_quotes,
         positions=CodingPositions(
             codings=codings,
             participants=participants,

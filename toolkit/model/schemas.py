@@ -136,6 +136,9 @@ class Study:
     participant_unit: str = "case"
     #: Records the roster or ``inputs.where`` left out of the denominator.
     excluded: tuple[str, ...] = ()
+    #: Coded segments whose text the source could not give back: their quote is null, and
+    #: a report says so rather than print a placeholder as a quotation.
+    lost_quotes: int = 0
 
     @property
     def id(self) -> str:
@@ -250,3 +253,5 @@ class Tables:
     roster: Roster | None = None
     #: Source name -> its full text, where the reader has it (speaker turns are found there).
     texts: Mapping[str, str] = field(default_factory=dict)
+    #: Coded segments whose text could not be recovered (their quote is null, not a placeholder).
+    lost_quotes: int = 0

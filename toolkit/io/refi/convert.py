@@ -124,6 +124,17 @@ def project_tables(project: RefiProject) -> Tables:
             f"participant ({assignment.mode}) and are left out: {listed}"
         )
     codings = pl.DataFrame(rows, schema=CODINGS_SCHEMA)
+    textual = {s.guid for s in project.sources if s.kind == "TextSource"}
+    by_name = {s.name: s.guid for s in project.sources}
+
+    def lost(coding: dict[str, object]) -> bool:
+        """A text segment with positions whose quote could not be recovered."""
+        return (
+            coding["quote"] is None
+            and coding["start"] is not None
+            and by_name.get(str(coding["source"])) in textual
+        )
+
     participants = pl.DataFrame(
         {"participant_id": assignment.participants}, schema={"participant_id": pl.String}
     )
@@ -140,6 +151,7 @@ def project_tables(project: RefiProject) -> Tables:
         attribute_types=dict(assignment.types),
         warnings=tuple(warnings),
         unit="source" if assignment.mode == "sources" else "case",
+        lost_quotes=sum(1 for c in codings.iter_rows(named=True) if lost(c)),
         texts={s.name: s.text for s in project.sources if s.text is not None},
     )
 
