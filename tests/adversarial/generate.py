@@ -582,6 +582,31 @@ def excel_error_cells(folder: Path) -> Run:
     )
 
 
+def saturation_raw_ids(folder: Path) -> Run:
+    """Item 7 (landed by the privacy review): saturation shows pseudonyms, never the files'
+    ids, unless --raw-ids asks for them."""
+    root = study(folder)
+    for name in ("participants.csv", "codings.csv"):
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        for number in range(15, 0, -1):
+            text = text.replace(f"P{number:02d},", f"MRN-{48200 + number},")
+        path.write_text(text, encoding="utf-8")
+    out = folder / "results"
+    out.mkdir()
+
+    def check() -> None:
+        text = (out / "saturation.csv").read_text(encoding="utf-8")
+        assert "MRN-" not in text and ",P01," in text.replace("\n", ",")
+
+    return Run(
+        ["saturation", str(root), "--format", "csv", "-o", str(out / "saturation.csv")],
+        None,
+        output=out,
+        check=check,
+    )
+
+
 CASES: list[Case] = [
     Case("report-into-study", "1", "report -o the study folder itself", report_into_study),
     Case("report-into-parent", "1", "report -o the folder holding the study", report_into_parent),
@@ -609,6 +634,7 @@ CASES: list[Case] = [
     Case("ids-nfc-nfd", "15", "one id typed NFC and NFD", ids_nfc_nfd),
     Case("ids-invisible", "15", "a zero-width space inside an id", ids_invisible),
     Case("excel-error-cells", "15", "#DIV/0! and #N/A in attributes", excel_error_cells),
+    Case("saturation-raw-ids", "7", "raw ids never in saturation's output", saturation_raw_ids),
     Case("browser-exits", "9", "Chromium exits at once", browser_exits),
     Case("browser-hangs", "9", "Chromium never answers", browser_hangs),
 ]  # fmt: skip
