@@ -59,7 +59,12 @@ from toolkit.choices import PARTICIPANT_UNITS, REPEATING_INSTANCES
     help="REDCap repeating instruments: refuse the export, or keep each record's first or "
     "last instance.",
 )
-@click.option("--force", is_flag=True, help="Replace the contents of a non-empty output folder.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a study folder raremix imported earlier (never one holding other files, or "
+    "files changed since).",
+)
 def import_(
     file: Path,
     output: Path,
