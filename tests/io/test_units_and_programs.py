@@ -326,3 +326,42 @@ def test_interview_transcripts_with_name_and_time_lines(fixtures_dir: Path) -> N
     assert set(tables.participants["participant_id"].to_list()) == people
     assert len(people) == 28  # one interviewee per transcript
     assert Counter(tables.codings.select("participant_id", "code_id").iter_rows()) == expected
+
+
+def test_nvivo_speaker_coded_cases_equal_speaker_tags(tmp_path: Path) -> None:
+    """NVivo codes each speaker's turns to the speaker's case node (a code whose GUID is the
+    Case's): a theme segment counts for every speaker whose turn it overlaps."""
+    lines = TEXT.splitlines(keepends=True)
+    turns, at = [], 0
+    for line, who in zip(lines, ("ca", "cb", "ca"), strict=True):
+        turns.append((at, at + len(line.rstrip("\n")), who))
+        at += len(line)
+    case_codings = "".join(
+        f'<PlainTextSelection guid="t{i}" name="turn" startPosition="{s}" endPosition="{e}">'
+        f'<Coding guid="tc{i}"><CodeRef targetGUID="{who}"/></Coding></PlainTextSelection>'
+        for i, (s, e, who) in enumerate(turns)
+    )
+    cases = '<Cases><Case guid="ca" name="Anna"/><Case guid="cb" name="Ben"/></Cases>'
+    nodes = '<Code guid="ca" name="Anna" isCodable="true"/><Code guid="cb" name="Ben" isCodable="true"/>'
+    path = _qdpx(tmp_path, SELECTIONS + case_codings, extra=cases)
+    text = (
+        zipfile.ZipFile(path).read("project.qde").decode().replace("</Codes>", nodes + "</Codes>")
+    )
+    (tmp_path / "nvivo").mkdir()
+    nvivo = tmp_path / "nvivo" / "fg.qdpx"
+    with zipfile.ZipFile(nvivo, "w") as archive:
+        archive.writestr("project.qde", text)
+        archive.writestr("sources/t1.txt", TEXT.encode("utf-8"))
+    by_case = refi.read_refi(nvivo)
+    (tmp_path / "tags").mkdir()
+    by_tag = apply_unit(
+        refi.read_refi(_qdpx(tmp_path / "tags", SELECTIONS)),
+        "speaker",
+        speakers=Speakers(scope="study"),
+        file="fg.qdpx",
+    )
+    pairs = ("participant_id", "code_id")
+    assert Counter(by_case.codings.select(pairs).iter_rows()) == Counter(
+        by_tag.codings.select(pairs).iter_rows()
+    )
+    assert Counter(by_case.codings.select(pairs).iter_rows())[("Ben", "Pain")] == 2
