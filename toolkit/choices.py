@@ -54,3 +54,7 @@ or keep each record's first or last instance."""
 
 MATRIX_FORMATS: tuple[str, ...] = ("csv", "xlsx", "parquet", "sav", "dta")
 """Formats of the codes-by-cases matrix (``raremix matrix``)."""
+
+META_INFERENCES: tuple[str, ...] = ("confirms", "expands", "discordant")
+"""How a theme's numbers and words relate in the joint display (``inputs.meta_inferences``;
+Fetters, Curry and Creswell 2013)."""

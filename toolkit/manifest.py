@@ -115,6 +115,8 @@ class Inputs(_Strict):
     missing_values: list[Scalar] = Field(default_factory=list)
     # Focus groups: how a speaker's turn starts (a regular expression with one group, the tag).
     speakers: Speakers | None = None
+    # The joint display's meta-inferences: a CSV with code_id, meta_inference, note.
+    meta_inferences: str | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Inputs:

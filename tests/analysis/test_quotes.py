@@ -147,3 +147,45 @@ def test_an_exemplar_value_that_is_not_true_or_false_is_located(flagged_study: P
         load(flagged_study)
     (line,) = [x for x in info.value.lines() if "exemplar" in x]
     assert "codings.csv:6" in line and "'maybe' is not true or false" in line
+
+
+def _with_meta(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "study"
+    shutil.copytree(CALCI, folder, ignore=shutil.ignore_patterns(SECRET_FILE))
+    (folder / "meta.csv").write_text(text, encoding="utf-8")
+    manifest = folder / "study.yml"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("codings:"))
+    lines.insert(at + 1, "  meta_inferences: meta.csv")
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_meta_inferences_reach_the_joint_display(tmp_path: Path) -> None:
+    folder = _with_meta(
+        tmp_path, "code_id,meta_inference,note\npain,Confirms,vivid accounts\nfinancial,expands,\n"
+    )
+    study, settings = load(folder)
+    joint = analyse_study(study, settings).need("joint")
+    found = {r["code_id"]: (r["meta_inference"], r["meta_note"]) for r in joint.to_dicts()}
+    assert found["pain"] == ("confirms", "vivid accounts")
+    assert found["financial"] == ("expands", None)
+    assert found["wounds"] == (None, None)
+    assert "meta_inferences" in [i.role for i in study.inputs]  # in the provenance
+
+
+def test_meta_inference_problems_are_located(tmp_path: Path) -> None:
+    folder = _with_meta(
+        tmp_path,
+        "code_id,meta_inference,note\npain,agrees,\nnope,expands,\npain,confirms,\n,confirms,\n",
+    )
+    with pytest.raises(InputError) as info:
+        load(folder)
+    lines = info.value.lines()
+    assert any("meta.csv:2" in x and "'agrees' is not a meta-inference" in x for x in lines)
+    assert any("meta.csv:3" in x and "'nope' is not in the codebook" in x for x in lines)
+    assert any("meta.csv:4" in x and "listed twice (first on line 2)" in x for x in lines)
+    assert any("meta.csv:5" in x and "empty code_id" in x for x in lines)
+    (folder / "meta.csv").write_text("code_id,inference\npain,confirms\n", encoding="utf-8")
+    with pytest.raises(InputError, match="missing column"):
+        load(folder)

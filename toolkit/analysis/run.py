@@ -192,6 +192,7 @@ def analyse_study(study: Study, settings: Settings) -> Results:
         reidentification=found,
         cohort=_cohort(study, settings),
         quotes=study.codings,
+        meta_inferences=study.meta_inferences,
         theme_depth=depth,
         notes=tuple(notes),
     )

@@ -67,6 +67,7 @@ def _input_paths(manifest: Manifest, root: Path) -> dict[str, Path]:
         "project": manifest.inputs.project,
         "dictionary": manifest.inputs.dictionary,
         "roster": manifest.inputs.roster,
+        "meta_inferences": manifest.inputs.meta_inferences,
     }
     paths = {role: root / value for role, value in named.items() if value}
     missing = [
@@ -350,4 +351,11 @@ def load_study(path: Path, *, codings_columns: Sequence[str] | None = None) -> S
                 ),
             ),
         )
-    return build_study(manifest, tables, root=root, inputs=inputs)
+    study = build_study(manifest, tables, root=root, inputs=inputs)
+    if "meta_inferences" in paths:
+        from toolkit.io.meta_inferences import read_meta_inferences
+
+        meta = paths["meta_inferences"]
+        frame = read_meta_inferences(meta, study.codebook, display=meta.name)
+        study = replace(study, meta_inferences=frame)
+    return study

@@ -132,6 +132,8 @@ class Study:
     inputs: tuple[InputFile, ...] = ()
     warnings: tuple[str, ...] = ()
     positions: CodingPositions | None = field(default=None, repr=False, compare=False)
+    #: The researcher's meta-inferences (``code_id, meta_inference, note``), or None.
+    meta_inferences: pl.DataFrame | None = field(default=None, repr=False, compare=False)
     #: Who a participant is: case, source, speaker or user (``participant_unit``).
     participant_unit: str = "case"
     #: Records the roster or ``inputs.where`` left out of the denominator.

@@ -166,7 +166,12 @@ def joint_section(study: Study, results: Results) -> Section:
         )
         + f", attributed by pseudonym ({described or 'no descriptors'}, as the tables show "
         "them); under a theme voiced by at least "
-        f"{NEAR_UNIVERSAL:.0%} of participants, those who did not voice it."
+        f"{NEAR_UNIVERSAL:.0%} of participants, those who did not voice it"
+        + (
+            "; and the researcher's meta-inference (confirms, expands or discordant)."
+            if any(row.get("meta_inference") for row in joint.values())
+            else "."
+        )
     )
     return Section(
         "joint-display", "Themes and what participants said", (JointDisplay(caption, tuple(rows)),)
