@@ -13,6 +13,7 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -365,3 +366,44 @@ def test_nvivo_speaker_coded_cases_equal_speaker_tags(tmp_path: Path) -> None:
         by_tag.codings.select(pairs).iter_rows()
     )
     assert Counter(by_case.codings.select(pairs).iter_rows())[("Ben", "Pain")] == 2
+
+
+def test_matrix_of_a_real_mex_project(fixtures_dir: Path, tmp_path: Path) -> None:
+    source = fixtures_dir / "exports" / "maxqda-exchange-maxqdar-test.mex"
+    study = tmp_path / "mex"
+    assert _run("import", source, "-o", study)[0] == 0
+    manifest = study / "study.yml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace(
+            "Unknown condition — edit study.yml", "Test condition"
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "matrix.csv"
+    code, stdout, stderr = _run("matrix", study, "--counts", "-o", out)
+    assert code == 0, stderr
+    assert "39 participants x 7 nodes" in stdout
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as db:
+        per_code = dict(
+            db.execute(
+                "SELECT w.Name, COUNT(*) FROM Codings c JOIN Codewords w ON w.ID = c.WordID "
+                "GROUP BY w.Name"
+            )
+        )
+    frame = pl.read_csv(out)
+    assert {name: int(frame[name].sum()) for name in per_code} == per_code
+    assert frame.height == 39
+
+
+def test_speakers_read_in_place_from_study_yml(fixtures_dir: Path, tmp_path: Path) -> None:
+    source = fixtures_dir / "exports" / "qualcoder-coded-text-FG06-FG11.csv"
+    study = tmp_path / "fg"
+    study.mkdir()
+    (study / "study.yml").write_text(
+        "study:\n  id: fg\n  title: Focus groups\n  condition: {name: Test condition}\n"
+        f"participant_unit: speaker\ninputs:\n  project: {source}\n",
+        encoding="utf-8",
+    )
+    code, stdout, stderr = _run("validate", study)
+    assert code == 0, stderr
+    assert "17 participants" in stdout
