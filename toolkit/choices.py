@@ -30,9 +30,10 @@ DIFFERENCE_METHODS: tuple[str, ...] = (
 """Confidence interval methods for a difference of two proportions
 (``toolkit.stats.differences``)."""
 
-POOLING_METHODS: tuple[str, ...] = ("dl", "reml")
-"""Estimators of the between-cohort variance τ² for random-effects pooling
-(``toolkit.stats.meta``): DerSimonian–Laird or restricted maximum likelihood."""
+POOLING_METHODS: tuple[str, ...] = ("glmm", "dl", "reml")
+"""Random-effects models for pooling proportions across cohorts (``toolkit.stats.meta``):
+the binomial-normal GLMM by maximum likelihood, or the two-step logit model with τ² by
+DerSimonian–Laird or restricted maximum likelihood."""
 
 OUTPUT_FORMATS: tuple[str, ...] = ("table", "csv", "json", "parquet")
 """Formats of a command's one output table (``toolkit.output.emit_frame``)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.cli import main
@@ -138,22 +138,66 @@ def test_single_code_theme_equals_study_prevalence(examples, example_comparison)
         assert row["ci_upper"] == pytest.approx(own["ci_upper"])
 
 
-def test_pooled_row_is_the_meta_analysis_of_the_cohort_rows(example_comparison) -> None:  # type: ignore[no-untyped-def]
-    frame = example_comparison.prevalence
+@pytest.fixture(scope="module")
+def three_comparison(examples, third_cohort):  # type: ignore[no-untyped-def]
+    folder, crosswalk = third_cohort
+    studies = [*examples, load_study(folder)]
+    return compare(studies, crosswalk=read_crosswalk(crosswalk), min_cell=0)
+
+
+def test_two_cohorts_give_no_pooled_estimate(example_comparison) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: k = 2 pooled "Peer support 24.2% (0.6–94.7%)" from 0/15 and 16/24. Below 3
+    cohorts the pooled row is there (SPEC §5) with no number, and says why."""
+    pooled = example_comparison.prevalence.filter(pl.col("cohort") == "pooled")
+    assert pooled.height > 20
+    numbers = ["participants", "denominator", "prevalence", "ci_lower", "ci_upper", "tau2"]
+    numbers += ["i2", "q", "q_pvalue", "pi_lower", "pi_upper", "logit", "logit_se", "segments"]
+    for column in numbers:
+        assert pooled[column].null_count() == pooled.height, column
+    assert not pooled["mapped"].any()
+    assert set(pooled["note"].to_list()) == {"fewer than 3 cohorts: no pooled estimate"}
+    assert set(pooled["k"].to_list()) <= {0, 1, 2}
+
+
+def test_pooled_row_is_the_meta_analysis_of_the_cohort_rows(three_comparison) -> None:  # type: ignore[no-untyped-def]
+    frame = three_comparison.prevalence
     for theme in ("pain", "coping", "peer_support", "communication"):
-        a = _row(frame, theme, "calciphylaxis-synthetic")
-        b = _row(frame, theme, "erythromelalgia-synthetic")
+        rows = [_row(frame, theme, c) for c in three_comparison.cohorts]
         pooled = _row(frame, theme, "pooled")
         expected = pool_proportions(
-            [a["participants"], b["participants"]], [a["denominator"], b["denominator"]]
+            [r["participants"] for r in rows], [r["denominator"] for r in rows]
         )
         assert pooled["prevalence"] == pytest.approx(expected.proportion)
         assert pooled["ci_lower"] == pytest.approx(expected.ci_lower)
         assert pooled["i2"] == pytest.approx(expected.logit.i2)
         assert pooled["tau2"] == pytest.approx(expected.logit.tau2)
+        assert pooled["q"] == pytest.approx(expected.logit.q)
         assert pooled["q_pvalue"] == pytest.approx(expected.logit.q_pvalue)
-        assert pooled["k"] == 2 and pooled["method"] == "DerSimonian-Laird"
-        assert pooled["participants"] == a["participants"] + b["participants"]
+        assert pooled["pi_lower"] == pytest.approx(expected.pi_lower)
+        assert pooled["pi_upper"] == pytest.approx(expected.pi_upper)
+        assert pooled["logit"] == pytest.approx(expected.logit.estimate)
+        assert pooled["logit_se"] == pytest.approx(expected.logit.se)
+        assert pooled["k"] == 3 and pooled["method"] == "GLMM (ML)" and pooled["note"] is None
+        assert pooled["participants"] == sum(r["participants"] for r in rows)
+    assert three_comparison.settings.pooling == "glmm"
+    assert "maximum likelihood" in three_comparison.settings.pooling_description
+
+
+def test_pooling_options_reach_the_pooled_rows(examples, third_cohort) -> None:  # type: ignore[no-untyped-def]
+    folder, crosswalk = third_cohort
+    studies = [*examples, load_study(folder)]
+    hk = compare(studies, crosswalk=read_crosswalk(crosswalk), min_cell=0, pooling="dl", hksj=True)
+    row = _row(hk.prevalence, "coping", "pooled")
+    rows = [_row(hk.prevalence, "coping", c) for c in hk.cohorts]
+    expected = pool_proportions(
+        [r["participants"] for r in rows], [r["denominator"] for r in rows], method="dl", hksj=True
+    )
+    assert row["ci_lower"] == pytest.approx(expected.ci_lower)
+    assert row["ci_method"] == "random effects, logit (DerSimonian-Laird, HKSJ)"
+    assert hk.settings.metadata()["hksj"] is True
+    assert "Hartung-Knapp" in hk.settings.metadata()["pooling_method"]
+    with pytest.raises(UsageError, match="two-step"):
+        compare(studies, crosswalk=read_crosswalk(crosswalk), hksj=True)
 
 
 def test_differences_use_difference_ci(example_comparison) -> None:  # type: ignore[no-untyped-def]
@@ -177,6 +221,7 @@ def test_themes_in_one_codebook_are_flagged_not_counted(example_comparison) -> N
     row = _row(frame, "identity", "erythromelalgia-synthetic")
     assert row["mapped"] is False and row["participants"] is None and row["comparable"] is False
     assert _row(frame, "identity", "pooled")["prevalence"] is None
+    assert _row(frame, "identity", "pooled")["k"] == 1
     assert "identity" not in example_comparison.differences["theme_id"].to_list()
     kinds = notes_frame(example_comparison)["kind"].to_list()
     assert {"not_comparable", "double_mapping", "strata", "synthetic", "unused_theme"} <= set(kinds)
@@ -389,12 +434,21 @@ def _build(
 @given(studies())
 def test_a_study_compared_with_itself_shows_no_difference(data) -> None:  # type: ignore[no-untyped-def]
     n, codings = data
-    result = compare([_build(n, codings, "a"), _build(n, codings, "b")], min_cell=0)
+    copies = [_build(n, codings, name) for name in ("a", "b", "c")]
+    result = compare(copies, min_cell=0, pooling="dl")
     assert result.differences.height > 0
     assert all(d == 0 for d in result.differences["difference"].to_list())
     pooled = result.prevalence.filter(pl.col("cohort") == "pooled")
     assert all(v == 0 for v in pooled["i2"].to_list())
     assert all(v == 0 for v in pooled["tau2"].to_list())
+    glmm = compare(copies, min_cell=0).prevalence.filter(pl.col("cohort") == "pooled")
+    estimated = glmm.filter(pl.col("prevalence").is_not_null())
+    assert all(v == pytest.approx(0, abs=1e-8) for v in estimated["tau2"].to_list())
+    # No estimate only where the model has no finite maximum (nobody, or everybody, voiced it).
+    same = result.prevalence.filter(pl.col("cohort") == "a")
+    for row in glmm.filter(pl.col("prevalence").is_null()).iter_rows(named=True):
+        own = same.filter(pl.col("theme_id") == row["theme_id"]).row(0, named=True)
+        assert own["participants"] in (0, own["denominator"]) and row["note"]
 
 
 @given(studies(), studies())
@@ -428,14 +482,18 @@ def test_cohort_order_does_not_change_any_number(one, two) -> None:  # type: ign
         assert fd[col].to_list() == pytest.approx(bd[col].to_list(), abs=1e-12)
 
 
-@given(studies(), studies())
-def test_pooled_estimate_lies_between_the_cohorts(one, two) -> None:  # type: ignore[no-untyped-def]
-    result = compare([_build(*one, "a"), _build(*two, "b")], min_cell=0)
+@settings(deadline=None, max_examples=40)
+@given(studies(), studies(), studies())
+def test_pooled_estimate_lies_between_the_cohorts(one, two, three) -> None:  # type: ignore[no-untyped-def]
+    result = compare(
+        [_build(*one, "a"), _build(*two, "b"), _build(*three, "c")], min_cell=0, pooling="dl"
+    )
     frame = result.prevalence
     for theme in frame["theme_id"].unique().to_list():
         rows = frame.filter(pl.col("theme_id") == theme)
         cohorts = rows.filter(pl.col("cohort") != "pooled")
         pooled = rows.filter(pl.col("cohort") == "pooled").row(0, named=True)
+        assert pooled["k"] == 3
         x, n = cohorts["participants"].to_list(), cohorts["denominator"].to_list()
         adjusted = [
             (xi + 0.5) / (ni + 1) if xi in (0, ni) else xi / ni for xi, ni in zip(x, n, strict=True)
@@ -500,7 +558,7 @@ def test_cli_csv_starts_with_the_spec_columns(tmp_path: Path) -> None:
     assert "Note: SYNTHETIC DATA" in err and f"Wrote {out}" in err
 
 
-def test_cli_json_and_table_and_other_frames(tmp_path: Path) -> None:
+def test_cli_json_and_table_and_other_frames(tmp_path: Path, third_cohort) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run("compare", CALCI, ERY, "--crosswalk", CROSSWALK, "--format", "json")
     assert code == 0
     document = json.loads(out)
@@ -511,11 +569,16 @@ def test_cli_json_and_table_and_other_frames(tmp_path: Path) -> None:
     code, out, _ = run("compare", CALCI, ERY, "--show", "differences", "--format", "csv")
     assert code == 0 and out.startswith("theme_id,label,cohort,reference,")
     parquet = tmp_path / "c.parquet"
+    third, crosswalk = third_cohort
     code, _, _ = run(
-        "compare", CALCI, ERY, "--crosswalk", CROSSWALK, "--pooling", "reml", "-o", parquet
+        "compare", CALCI, ERY, third, "--crosswalk", crosswalk, "--pooling", "reml", "-o", parquet
     )
     assert code == 0
     assert set(pl.read_parquet(parquet)["method"].drop_nulls().to_list()) == {"REML"}
+    code, out, _ = run("compare", CALCI, ERY, third, "--crosswalk", crosswalk, "--format", "table")
+    assert code == 0 and "PI " in out and "k 3, τ²" in out
+    code, out, err = run("compare", CALCI, ERY, third, "--crosswalk", crosswalk, "--hksj")
+    assert code == 1 and "two-step" in err
 
 
 def test_cli_bad_crosswalk_exits_1_and_writes_nothing(tmp_path: Path) -> None:
@@ -612,11 +675,16 @@ def test_comparison_defaults_to_min_cell_5_not_the_studies_setting(
 
 
 def test_a_hidden_cohort_count_hides_its_pooled_row_and_differences(
-    example_comparison,  # type: ignore[no-untyped-def]
-    suppressed_comparison,  # type: ignore[no-untyped-def]
+    examples,  # type: ignore[no-untyped-def]
+    third_cohort,  # type: ignore[no-untyped-def]
+    three_comparison,  # type: ignore[no-untyped-def]
 ) -> None:
-    full, shut = example_comparison.prevalence, suppressed_comparison.prevalence
+    folder, crosswalk = third_cohort
+    studies = [*examples, load_study(folder)]
+    suppressed_comparison = compare(studies, crosswalk=read_crosswalk(crosswalk))
+    full, shut = three_comparison.prevalence, suppressed_comparison.prevalence
     small = _small(full.filter(pl.col("cohort") != "pooled"), ("participants",), 5)
+    alone = 0
     for theme, cohort, x in small.select("theme_id", "cohort", "participants").iter_rows():
         row = _row(shut, theme, cohort)
         assert row["suppressed"] is True
@@ -627,24 +695,26 @@ def test_a_hidden_cohort_count_hides_its_pooled_row_and_differences(
             row["segments"] is None
             and row["denominator"] == _row(full, theme, cohort)["denominator"]
         )
-        # With two cohorts the pooled estimate gives the hidden count away: only the true
-        # count reproduces it (so it must be blanked) ...
+        # Where one cohort of the theme is hidden, the pooled estimate gives its count away:
+        # only the true count reproduces it (so it must be blanked) ...
         pooled = _row(full, theme, "pooled")
-        other = full.filter(
+        others = full.filter(
             (pl.col("theme_id") == theme)
             & (pl.col("cohort") != cohort)
             & (pl.col("cohort") != "pooled")
-        ).row(0, named=True)
+        )
         n = _row(full, theme, cohort)["denominator"]
-        matches = [
-            guess
-            for guess in range(0, 5)
-            if pool_proportions(
-                [guess, other["participants"]], [n, other["denominator"]]
-            ).proportion
-            == pytest.approx(pooled["prevalence"])
-        ]
-        assert matches == [x]
+        if _small(others, ("participants",), 5).height == 0 and pooled["prevalence"] is not None:
+            alone += 1
+            matches = [
+                guess
+                for guess in range(0, 5)
+                if pool_proportions(
+                    [guess, *others["participants"]], [n, *others["denominator"]]
+                ).proportion
+                == pytest.approx(pooled["prevalence"], rel=1e-9)
+            ]
+            assert matches == [x]
         # ... and it is.
         hidden = _row(shut, theme, "pooled")
         assert hidden["suppressed"] is True
@@ -657,7 +727,12 @@ def test_a_hidden_cohort_count_hides_its_pooled_row_and_differences(
             "i2",
             "q",
             "q_pvalue",
+            "pi_lower",
+            "pi_upper",
+            "logit",
+            "logit_se",
             "segments",
+            "note",
         ):
             assert hidden[column] is None, column
         pairs = suppressed_comparison.differences.filter(
@@ -668,6 +743,7 @@ def test_a_hidden_cohort_count_hides_its_pooled_row_and_differences(
         assert pairs["suppressed"].all()
         for column in ("difference", "ci_lower", "ci_upper"):
             assert pairs[column].null_count() == pairs.height
+    assert alone >= 1  # the demonstration above ran
     # Rows that hide nothing keep every number.
     kept = shut.filter(~pl.col("suppressed") & pl.col("participants").is_not_null())
     assert kept.height > 20

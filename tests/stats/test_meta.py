@@ -13,7 +13,8 @@ from scipy.optimize import minimize_scalar
 from scipy.stats import chi2, norm
 
 from toolkit.errors import UsageError
-from toolkit.stats.meta import logit_proportions, pool_frame, pool_proportions, random_effects
+from toolkit.stats.meta import logit_proportions, pool_proportions, random_effects
+from toolkit.stats.pooled import pool_frame
 
 # Kacker (2004), Metrologia 41:132–136, as analysed with R metafor 'rma(y, v, method="DL")'
 # (values recorded in statsmodels' test suite, results_meta.exk1_dl).
@@ -113,7 +114,7 @@ def _hand_pooled(x: list[int], n: list[int], level: float = 0.95) -> dict[str, f
 )
 def test_pooled_proportion_matches_hand_computation(x: list[int], n: list[int]) -> None:
     expected = _hand_pooled(x, n)
-    pooled = pool_proportions(x, n)
+    pooled = pool_proportions(x, n, method="dl")
     assert pooled.proportion == pytest.approx(expected["p"], abs=1e-12)
     assert pooled.ci_lower == pytest.approx(expected["lo"], abs=1e-12)
     assert pooled.ci_upper == pytest.approx(expected["hi"], abs=1e-12)
@@ -126,7 +127,7 @@ def test_pooled_proportion_matches_hand_computation(x: list[int], n: list[int]) 
 
 def test_heterogeneous_example_has_positive_tau2() -> None:
     # 2/20 against 18/20: clearly different cohorts.
-    pooled = pool_proportions([2, 18], [20, 20])
+    pooled = pool_proportions([2, 18], [20, 20], method="dl")
     assert pooled.logit.tau2 > 1.0
     assert pooled.logit.i2 > 0.8
     assert pooled.logit.q_pvalue < 0.001
@@ -176,24 +177,34 @@ def test_bad_arguments_raise_usage_errors(call, message: str) -> None:  # type: 
         call()
 
 
-def test_pool_frame_groups_and_skips_single_cohorts() -> None:
+def test_pool_frame_groups_and_gives_no_estimate_below_three_cohorts() -> None:
     frame = pl.DataFrame(
         {
-            "theme_id": ["b", "b", "a", "c", "c", "c"],
-            "participants": [3, 5, 1, 0, 4, None],
-            "denominator": [10, 12, 5, 10, 8, 9],
+            "theme_id": ["b", "b", "b", "a", "a", "c", "c", "c", "c"],
+            "participants": [3, 5, 2, 1, 2, 0, 4, 6, None],
+            "denominator": [10, 12, 9, 5, 6, 10, 8, 9, 9],
         }
     )
-    pooled = pool_frame(frame, by="theme_id")
+    pooled = pool_frame(frame, by="theme_id", method="dl")
     assert pooled["theme_id"].to_list() == ["b", "a", "c"]
-    assert pooled["k"].to_list() == [2, 1, 2]
+    assert pooled["k"].to_list() == [3, 2, 3]
     row_b = pooled.row(0, named=True)
-    assert row_b["prevalence"] == pytest.approx(pool_proportions([3, 5], [10, 12]).proportion)
-    assert row_b["method"] == "DerSimonian-Laird"
-    assert pooled.row(1, named=True)["prevalence"] is None
+    expected = pool_proportions([3, 5, 2], [10, 12, 9], method="dl")
+    assert row_b["prevalence"] == pytest.approx(expected.proportion)
+    assert row_b["pi_lower"] == pytest.approx(expected.pi_lower)
+    assert row_b["method"] == "DerSimonian-Laird" and row_b["note"] is None
+    # Two cohorts: no pooled estimate, no number at all, and a note saying why.
+    row_a = pooled.row(1, named=True)
+    assert all(row_a[c] is None for c in ("prevalence", "ci_lower", "tau2", "i2", "pi_upper"))
+    assert row_a["note"] == "fewer than 3 cohorts: no pooled estimate"
     assert pooled.row(2, named=True)["corrected"] == 1
     reml = pool_frame(frame, by="theme_id", method="reml")
     assert reml["method"].drop_nulls().unique().to_list() == ["REML"]
+    glmm = pool_frame(frame, by="theme_id")
+    assert glmm["method"].drop_nulls().unique().to_list() == ["GLMM (ML)"]
+    assert glmm.row(0, named=True)["prevalence"] == pytest.approx(
+        pool_proportions([3, 5, 2], [10, 12, 9]).proportion, abs=1e-12
+    )
 
 
 cohorts = st.lists(
@@ -225,8 +236,8 @@ def test_pooled_lies_between_corrected_cohort_proportions(
 def test_cohort_order_does_not_matter(data: list[tuple[int, int]], rnd) -> None:  # type: ignore[no-untyped-def]
     shuffled = list(data)
     rnd.shuffle(shuffled)
-    a = pool_proportions([d[0] for d in data], [d[1] for d in data])
-    b = pool_proportions([d[0] for d in shuffled], [d[1] for d in shuffled])
+    a = pool_proportions([d[0] for d in data], [d[1] for d in data], method="dl")
+    b = pool_proportions([d[0] for d in shuffled], [d[1] for d in shuffled], method="dl")
     assert a.proportion == pytest.approx(b.proportion, abs=1e-12)
     assert a.logit.tau2 == pytest.approx(b.logit.tau2, abs=1e-12)
     assert a.logit.i2 == pytest.approx(b.logit.i2, abs=1e-12)
@@ -240,7 +251,7 @@ def test_cohort_order_does_not_matter(data: list[tuple[int, int]], rnd) -> None:
 )
 def test_identical_cohorts_have_no_heterogeneity(cohort: tuple[int, int], k: int) -> None:
     x, n = cohort
-    pooled = pool_proportions([x] * k, [n] * k)
+    pooled = pool_proportions([x] * k, [n] * k, method="dl")
     assert pooled.logit.tau2 == 0.0
     assert pooled.logit.i2 == 0.0
     assert pooled.logit.q == pytest.approx(0.0, abs=1e-12)

@@ -86,9 +86,17 @@ def _metadata(result: Any, notes: list[str]) -> dict[str, Any]:
 @click.option(
     "--pooling",
     type=click.Choice(POOLING_METHODS),
-    default="dl",
+    default=POOLING_METHODS[0],
     show_default=True,
-    help="Estimator of the between-cohort variance tau²: DerSimonian-Laird or REML.",
+    help="Pooling model: glmm (binomial-normal model by maximum likelihood; exact for 0% and "
+    "100% cohorts) or the two-step logit model with tau² by DerSimonian-Laird (dl) or REML.",
+)
+@click.option(
+    "--hksj",
+    is_flag=True,
+    default=False,
+    help="Hartung-Knapp-Sidik-Jonkman pooled interval (never narrower than Wald's; with "
+    "--pooling dl or reml).",
 )
 @click.option(
     "--min-cell",
@@ -116,6 +124,7 @@ def compare(
     ci_method: str | None,
     ci_level: float | None,
     pooling: str,
+    hksj: bool,
     min_cell: int | None,
     show: str,
     fmt: str | None,
@@ -124,8 +133,10 @@ def compare(
     """Theme prevalence side by side across cohorts of different conditions.
 
     For every shared theme and cohort: participants voicing it (x), the cohort's participants
-    (n), prevalence and confidence interval; a pooled row per theme (random-effects
-    meta-analysis of proportions on the logit scale, with I², tau² and Cochran's Q p-value);
+    (n), prevalence and confidence interval; a pooled row per theme from 3 cohorts on
+    (random-effects meta-analysis of proportions on the logit scale, with tau², I², Cochran's
+    Q and its p-value, and a prediction interval for a new cohort; fewer cohorts: no pooled
+    estimate);
     codes that reach no theme are listed as "not compared", never dropped. Counts of 1 to 4
     participants are suppressed (--min-cell to change), with what would reveal them. Comparability
     notes (themes in only some codebooks, different CI settings or strata) go to standard
@@ -142,6 +153,7 @@ def compare(
 
     chosen = infer_format(fmt, output, interactive=sys.stdout.isatty())
     options = {"method": ci_method, "level": ci_level, "pooling": pooling, "min_cell": min_cell}
+    options["hksj"] = hksj
     result = _run(studies, crosswalk, themes, options)
     notes = messages(result)
     frames = {

@@ -10,6 +10,19 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{100 * value:.0f}%"
 
 
+def _heterogeneity(row: dict[str, Any]) -> str:
+    """A pooled row's k, τ², I², Q (p) and prediction interval, or why it has no estimate."""
+    if row["suppressed"]:
+        return ""
+    if row["prevalence"] is None:
+        return row["note"] or ""
+    return (
+        f"k {row['k']}, τ² {row['tau2']:.2f}, I² {_percent(row['i2'])}, "
+        f"Q {row['q']:.1f} (p {row['q_pvalue']:.3f}), "
+        f"PI {_percent(row['pi_lower'])}–{_percent(row['pi_upper'])}"
+    )
+
+
 def comparison_table(comparison: Any, notes: Sequence[str]) -> Any:
     """A readable terminal table: one line per theme and cohort, the pooled line in bold.
 
@@ -42,15 +55,15 @@ def comparison_table(comparison: Any, notes: Sequence[str]) -> Any:
         pooled = row["cohort"] == "pooled"
         if row["suppressed"]:
             counts, share, ci = "suppressed", "", ""
+        elif pooled and row["prevalence"] is None:
+            counts, share, ci = "not pooled", "", ""
         elif row["participants"] is None:
-            counts, share, ci = ("—", "", "") if not pooled else ("not pooled", "", "")
+            counts, share, ci = "—", "", ""
         else:
             counts = "" if pooled else f"{row['participants']}/{row['denominator']}"
             share = _percent(row["prevalence"])
             ci = f"{_percent(row['ci_lower'])}–{_percent(row['ci_upper'])}"
-        het = ""
-        if pooled and row["i2"] is not None:
-            het = f"I² {_percent(row['i2'])}, τ² {row['tau2']:.2f}, p {row['q_pvalue']:.3f}"
+        het = _heterogeneity(row) if pooled else ""
         style = "bold" if pooled else ("dim" if not row["mapped"] else None)
         table.add_row(theme, row["cohort"], counts, share, ci, het, style=style)
     parts: list[Any] = [table]

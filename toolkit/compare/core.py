@@ -42,6 +42,7 @@ from toolkit.compare.settings import CompareSettings, resolve_settings
 from toolkit.model import CODE_ID, AttributeSpec, Study
 from toolkit.privacy import suppress_comparison, suppress_counts
 from toolkit.stats.hierarchy import tree_order
+from toolkit.stats.pooled import MIN_COHORTS
 
 PREVALENCE_COLUMNS = (
     "theme_id",
@@ -65,7 +66,12 @@ PREVALENCE_COLUMNS = (
     "i2",
     "q",
     "q_pvalue",
+    "pi_lower",
+    "pi_upper",
+    "logit",
+    "logit_se",
     "method",
+    "note",
     "suppressed",
 )
 
@@ -103,10 +109,14 @@ class Comparison:
             cohort has a code for the theme; on the pooled row: at least two cohorts were
             pooled), ``parent_id`` and ``depth`` (the theme tree, depth 0 at a domain),
             ``segments``, and for the pooled row only ``k`` (cohorts pooled), ``tau2``,
-            ``i2`` (a fraction, 0–1), ``q`` (Cochran's Q), ``q_pvalue`` and ``method``
-            ("DerSimonian-Laird" or "REML"). On the pooled row ``participants`` and
+            ``i2`` (a fraction, 0–1), ``q`` (Cochran's Q), ``q_pvalue``, ``pi_lower`` and
+            ``pi_upper`` (the prediction interval for a new cohort), ``logit`` and
+            ``logit_se`` (μ̂ and its SE), ``method`` ("GLMM (ML)", "DerSimonian-Laird" or
+            "REML") and ``note`` (why a pooled row has no estimate: fewer than 3 cohorts, or
+            every cohort at 0% or 100% under the GLMM). On the pooled row ``participants`` and
             ``denominator`` are totals over the pooled cohorts and ``prevalence`` is the
             random-effects estimate (not their ratio); ``ci_method`` names the pooling.
+            Below 3 cohorts the pooled row is there (SPEC §5) with every number null.
             ``suppressed`` is true where a small count (1 to ``min_cell`` − 1) was hidden,
             or, on a pooled row, where any cohort of the theme was: its counts, prevalence,
             interval and heterogeneity are then null (see
@@ -147,7 +157,7 @@ class Comparison:
 
     @property
     def pooling_method(self) -> str:
-        """ "dl" or "reml"."""
+        """ "glmm", "dl" or "reml"."""
         return self.settings.pooling
 
     @property
@@ -203,10 +213,11 @@ def compare(
     themes: pl.DataFrame | None = None,
     method: str | None = None,
     level: float | None = None,
-    pooling: str = "dl",
+    pooling: str = "glmm",
     difference_method: str | None = None,
     crosswalk_file: str = "crosswalk.csv",
     min_cell: int | None = None,
+    hksj: bool = False,
 ) -> Comparison:
     """Compare theme prevalence across cohorts, with a random-effects pooled estimate.
 
@@ -220,7 +231,8 @@ def compare(
             (a note says so when they differ).
         level: CI level for every cohort and the pooled estimate; None: each study's own
             (the pooled interval then uses the first study's level).
-        pooling: the τ² estimator, "dl" (DerSimonian–Laird) or "reml".
+        pooling: the pooling model: "glmm" (binomial-normal model by maximum likelihood,
+            the default), "dl" (DerSimonian–Laird) or "reml" (two-step logit models).
         difference_method: method of :func:`toolkit.stats.difference_ci`; None: the first
             study's ``analysis.difference_ci``.
         crosswalk_file: the crosswalk's file name, for error messages.
@@ -229,6 +241,7 @@ def compare(
             one could be derived (:func:`toolkit.privacy.suppress_comparison`). None: the
             comparison default :data:`toolkit.privacy.DEFAULT_COMPARE_MIN_CELL` (5), whatever
             the studies' own ``analysis.min_cell``; 0 switches suppression off.
+        hksj: Hartung–Knapp–Sidik–Jonkman pooled intervals (with "dl" or "reml").
 
     Returns:
         A :class:`Comparison`.
@@ -248,6 +261,7 @@ def compare(
         difference_method=difference_method,
         min_cell=min_cell,
         crosswalk_file=crosswalk_file if crosswalk is not None else None,
+        hksj=hksj,
     )
     matching = match(studies, crosswalk, themes, crosswalk_file=crosswalk_file)
     cohort_rows, used = _count(studies, matching, settings)
@@ -310,7 +324,9 @@ def _prevalence(
     hidden, with the pooled row of its theme and complementary segment counts.
     """
     order = {c.cohort: i for i, c in enumerate(settings.cohorts)} | {POOLED: len(settings.cohorts)}
-    pooled = pooled_rows(cohort_rows, pooling=settings.pooling, level=settings.level)
+    pooled = pooled_rows(
+        cohort_rows, pooling=settings.pooling, level=settings.level, hksj=settings.hksj
+    )
     prevalence = (
         pl.concat([cohort_rows, pooled], how="diagonal_relaxed")
         .with_columns(
@@ -321,6 +337,14 @@ def _prevalence(
     )
     prevalence = suppress_comparison(prevalence, min_cell=settings.min_cell).select(
         PREVALENCE_COLUMNS
+    )
+    # Why a blanked pooled row has no estimate could say where a hidden count lies (at 0% or
+    # 100%): its note goes with its numbers (too few cohorts says nothing of a count).
+    prevalence = prevalence.with_columns(
+        pl.when((pl.col("cohort") == POOLED) & pl.col("suppressed") & (pl.col("k") >= MIN_COHORTS))
+        .then(None)
+        .otherwise(pl.col("note"))
+        .alias("note")
     )
     hidden = prevalence.filter(pl.col("cohort") != POOLED).select(
         "theme_id", "cohort", pl.col("suppressed").alias("_hidden")

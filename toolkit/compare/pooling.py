@@ -10,7 +10,8 @@ import polars as pl
 
 from toolkit.privacy import suppress_counts
 from toolkit.stats.differences import difference_ci
-from toolkit.stats.meta import METHOD_NAMES, pool_frame
+from toolkit.stats.meta import METHOD_NAMES
+from toolkit.stats.pooled import MIN_COHORTS, pool_frame
 
 POOLED = "pooled"
 
@@ -34,11 +35,14 @@ DIFFERENCE_COLUMNS = (
 )
 
 
-def pooled_rows(cohort_rows: pl.DataFrame, *, pooling: str, level: float) -> pl.DataFrame:
-    """One pooled row per theme over the cohorts that map it (:func:`toolkit.stats.meta.pool_frame`).
+def pooled_rows(
+    cohort_rows: pl.DataFrame, *, pooling: str, level: float, hksj: bool = False
+) -> pl.DataFrame:
+    """One pooled row per theme over the cohorts that map it (:func:`toolkit.stats.pooled.pool_frame`).
 
-    ``participants``, ``denominator`` and ``segments`` are totals over the pooled cohorts;
-    with fewer than two cohorts there is no meta-analysis (``mapped`` false, totals null).
+    ``participants``, ``denominator`` and ``segments`` are totals over the pooled cohorts.
+    Below :data:`toolkit.stats.pooled.MIN_COHORTS` cohorts there is no pooled estimate:
+    ``mapped`` is false, every number is null and ``note`` says why.
     """
     mapped = cohort_rows.filter(pl.col("mapped"))
     pooled = pool_frame(
@@ -46,6 +50,7 @@ def pooled_rows(cohort_rows: pl.DataFrame, *, pooling: str, level: float) -> pl.
         by="theme_id",
         method=pooling,
         level=level,
+        hksj=hksj,
     )
     themes = cohort_rows.select(
         "theme_id", "label", "parent_id", "depth", "_order", "comparable"
@@ -56,7 +61,8 @@ def pooled_rows(cohort_rows: pl.DataFrame, *, pooling: str, level: float) -> pl.
         pl.col("segments").sum().alias("segments"),
         pl.col("suppressed").any().alias("suppressed"),
     )
-    name = f"random effects, logit ({METHOD_NAMES[pooling]})"
+    interval = "HKSJ" if hksj else "Wald"
+    name = f"random effects, logit ({METHOD_NAMES[pooling]}, {interval})"
     out = (
         themes.join(pooled, on="theme_id", how="left", maintain_order="left")
         .join(totals, on="theme_id", how="left", maintain_order="left")
@@ -65,11 +71,11 @@ def pooled_rows(cohort_rows: pl.DataFrame, *, pooling: str, level: float) -> pl.
             pl.lit(name).alias("ci_method"),
             pl.lit(level).alias("ci_level"),
             pl.lit(None, pl.String).alias("codes"),
-            (pl.col("k").fill_null(0) >= 2).alias("mapped"),
+            (pl.col("k").fill_null(0) >= MIN_COHORTS).alias("mapped"),
             pl.col("suppressed").fill_null(False),
         )
     )
-    # One cohort, or none, is not a meta-analysis: no totals either.
+    # Below MIN_COHORTS cohorts there is no pooled row's numbers, not even totals.
     return out.with_columns(
         [
             pl.when(pl.col("mapped")).then(pl.col(c)).otherwise(None).alias(c)

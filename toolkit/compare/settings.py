@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.choices import CI_METHODS, DIFFERENCE_METHODS, POOLING_METHODS
+from toolkit.choices import CI_METHODS, DIFFERENCE_METHODS
 from toolkit.errors import UsageError
 from toolkit.model import Study
 from toolkit.privacy import DEFAULT_COMPARE_MIN_CELL
 from toolkit.stats.intervals import check_level
+from toolkit.stats.meta import METHOD_DESCRIPTIONS, METHOD_NAMES, check_method
+from toolkit.stats.pooled import MIN_COHORTS
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,13 @@ class CompareSettings:
     Attributes:
         cohorts: per cohort, in the order compared.
         level: the level of the pooled intervals and of the differences.
-        pooling: the τ² estimator, "dl" or "reml".
+        pooling: the pooling model: "glmm" (binomial-normal, maximum likelihood), "dl" or
+            "reml" (two-step logit model, τ² by DerSimonian–Laird or REML).
         difference_method: the method of :func:`toolkit.stats.difference_ci`.
         min_cell: small-cell threshold (counts 1..min_cell − 1 suppressed; 0: off).
         matching: "crosswalk" or "code_id" (identical code ids matched).
         crosswalk_file: the crosswalk's file name (None when matching code ids).
+        hksj: pooled intervals by Hartung–Knapp–Sidik–Jonkman (Röver's modification).
     """
 
     cohorts: tuple[CohortSettings, ...]
@@ -54,6 +58,28 @@ class CompareSettings:
     min_cell: int
     matching: str
     crosswalk_file: str | None
+    hksj: bool = False
+
+    @property
+    def pooling_name(self) -> str:
+        """Short name of the pooling model ("GLMM (ML)", "DerSimonian-Laird", "REML")."""
+        return METHOD_NAMES[self.pooling]
+
+    @property
+    def pooling_description(self) -> str:
+        """The pooling actually used, in words, for methods text: model, estimator,
+        interval, prediction interval and the minimum number of cohorts."""
+        interval = (
+            "Hartung-Knapp-Sidik-Jonkman interval (t, k - 1 df) with Röver et al.'s "
+            "modification (never narrower than Wald's)"
+            if self.hksj
+            else "Wald interval"
+        )
+        return (
+            f"{METHOD_DESCRIPTIONS[self.pooling]}; {interval}, back-transformed from the logit; "
+            "prediction interval for a new cohort with t on k - 2 df (Higgins, Thompson & "
+            f"Spiegelhalter 2009); no pooled estimate below {MIN_COHORTS} cohorts"
+        )
 
     @property
     def ci_method(self) -> str | None:
@@ -75,6 +101,9 @@ class CompareSettings:
             "ci": {c.cohort: {"method": c.ci_method, "level": c.ci_level} for c in self.cohorts},
             "level": self.level,
             "pooling": self.pooling,
+            "pooling_method": self.pooling_description,
+            "hksj": self.hksj,
+            "min_cohorts_pooled": MIN_COHORTS,
             "difference_method": self.difference_method,
             "min_cell": self.min_cell,
             "matching": self.matching,
@@ -108,6 +137,7 @@ def resolve_settings(
     difference_method: str | None,
     min_cell: int | None,
     crosswalk_file: str | None,
+    hksj: bool = False,
 ) -> CompareSettings:
     """The comparison's settings: the arguments, else each study's ``analysis`` section.
 
@@ -116,14 +146,15 @@ def resolve_settings(
         method: CI method of every cohort; None: each study's ``analysis.ci.method``.
         level: CI level of every cohort and the pooled rows; None: each study's own (the
             pooled rows and differences then use the first study's).
-        pooling: "dl" or "reml".
+        pooling: "glmm", "dl" or "reml".
         difference_method: None: the first study's ``analysis.difference_ci``.
         min_cell: None: :data:`toolkit.privacy.DEFAULT_COMPARE_MIN_CELL`; 0 switches it off.
         crosswalk_file: the crosswalk's file name; None when matching identical code ids.
+        hksj: Hartung–Knapp–Sidik–Jonkman pooled intervals (two-step models only).
 
     Raises:
         UsageError: fewer than two studies, a repeated study id, an unknown method or level,
-            a negative min_cell.
+            a negative min_cell, HKSJ with the GLMM.
     """
     if min_cell is None:
         min_cell = DEFAULT_COMPARE_MIN_CELL
@@ -134,10 +165,7 @@ def resolve_settings(
         _check_choice("CI method", method, CI_METHODS)
     if level is not None:
         check_level(level)
-    if pooling not in POOLING_METHODS:
-        raise UsageError(
-            f"unknown meta-analysis method '{pooling}'; use one of: {', '.join(POOLING_METHODS)}"
-        )
+    check_method(pooling, hksj=hksj)
     diff_method = difference_method or studies[0].manifest.analysis.difference_ci
     _check_choice("difference method", diff_method, DIFFERENCE_METHODS)
     cohorts = tuple(
@@ -158,4 +186,5 @@ def resolve_settings(
         min_cell=min_cell,
         matching="code_id" if crosswalk_file is None else "crosswalk",
         crosswalk_file=crosswalk_file,
+        hksj=hksj,
     )

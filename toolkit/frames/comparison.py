@@ -49,10 +49,17 @@ _COMPARISON_COLUMNS: tuple[tuple[str, pl.DataType], ...] = (
     ("i2", F),
     ("q", F),
     ("q_pvalue", F),
+    ("pi_lower", F),
+    ("pi_upper", F),
+    ("logit", F),
+    ("logit_se", F),
     ("method", S),
+    ("note", S),
     ("suppressed", B),
 )
 _POOLED = "pooled"
+_MIN_COHORTS = 3  # toolkit.stats.pooled.MIN_COHORTS (frames is a base layer)
+_POOLING_RESULTS = ("k", "tau2", "i2", "q", "q_pvalue", "pi_lower", "pi_upper", "logit", "logit_se")
 
 _COMPARISON_RULES: tuple[Rule, ...] = (
     not_negative("participants", "denominator", "segments", "k", "tau2", "q"),
@@ -77,13 +84,44 @@ _COMPARISON_RULES: tuple[Rule, ...] = (
         lambda: (col("cohort") == _POOLED) | col("ci_method").is_in(CI_METHODS),
     ),
     Rule(
-        "pooling results (k, tau2, i2, q, q_pvalue, method) only on pooled rows",
+        "pooling results (k, tau2, i2, q, q_pvalue, pi_lower, pi_upper, logit, logit_se, "
+        "method, note) only on pooled rows",
         lambda: (
             (col("cohort") == _POOLED)
-            | pl.all_horizontal([col(c).is_null() for c in ("k", "tau2", "i2", "q", "q_pvalue")])
+            | pl.all_horizontal([col(c).is_null() for c in (*_POOLING_RESULTS, "method", "note")])
         ),
     ),
+    Rule(
+        f"no pooled estimate from fewer than {_MIN_COHORTS} cohorts (every number null, a note)",
+        lambda: (
+            (col("cohort") != _POOLED)
+            | (col("k") >= _MIN_COHORTS)
+            | (
+                pl.all_horizontal(
+                    [
+                        col(c).is_null()
+                        for c in (*_POOLING_RESULTS[1:], "participants", "prevalence", "ci_lower")
+                    ]
+                )
+                & col("note").is_not_null()
+            )
+        ),
+    ),
+    Rule(
+        "a pooled estimate comes with k, tau2, i2, q, q_pvalue and its prediction interval",
+        lambda: (
+            (col("cohort") != _POOLED)
+            | col("prevalence").is_null()
+            | pl.all_horizontal([col(c).is_not_null() for c in _POOLING_RESULTS])
+        ),
+    ),
+    between("pi_lower", 0, 1),
+    between("pi_upper", 0, 1),
+    inside("prevalence", "pi_lower", "pi_upper"),
+    at_most("ci_lower", "ci_upper"),
+    not_negative("logit_se"),
     hidden_when_suppressed("participants", "prevalence", "ci_lower", "ci_upper"),
+    hidden_when_suppressed("pi_lower", "pi_upper", "logit", "logit_se", "tau2", "i2", "q"),
 )
 
 COMPARISON = FrameSchema("comparison", _COMPARISON_COLUMNS, _COMPARISON_RULES)
