@@ -407,3 +407,65 @@ def test_speakers_read_in_place_from_study_yml(fixtures_dir: Path, tmp_path: Pat
     code, stdout, stderr = _run("validate", study)
     assert code == 0, stderr
     assert "17 participants" in stdout
+
+
+def test_mex_code_tree_groups_and_document_variables(tmp_path: Path) -> None:
+    """A small .mex written here (made, not a MAXQDA file) with what the public one lacks:
+    a code tree, document groups and document variables, in MAXQDA's table layout."""
+    path = tmp_path / "made.mex"
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            """
+            CREATE TABLE Texts (ID INTEGER PRIMARY KEY, Idx INTEGER, GroupID INTEGER,
+                Name varchar, Author varchar, Age INTEGER, Site varchar, Data BLOB);
+            CREATE TABLE Textgroups (ID INTEGER PRIMARY KEY, Name varchar);
+            CREATE TABLE Codewords (ID INTEGER PRIMARY KEY, Idx INTEGER, WordID INTEGER,
+                Name varchar);
+            CREATE TABLE Codings (ID INTEGER PRIMARY KEY, TextID INTEGER, WordID INTEGER,
+                SegPos1X INTEGER, SegPos2X INTEGER, Preview varchar, Author varchar);
+            CREATE TABLE sys_Fields (TopicID INTEGER, ID INTEGER, Name varchar, Source varchar,
+                Type INTEGER);
+            INSERT INTO sys_Fields VALUES (5, 100, 'Age', 'Age', 1), (5, 101, 'Site', 'Site', 2),
+                (5, 33, 'Data', 'Data', 6);
+            INSERT INTO Textgroups VALUES (1, 'Parents'), (2, 'Patients');
+            INSERT INTO Texts VALUES (1, 0, 2, 'Interview A', 'ana', 54, 'Leeds', NULL),
+                (2, 1, 1, 'Interview B', 'ana', NULL, 'York', NULL);
+            INSERT INTO Codewords VALUES (1, 0, 0, 'Burden'), (2, 1, 1, 'Pain'),
+                (3, 2, 2, 'Night pain'), (4, 3, 0, 'Support');
+            INSERT INTO Codings VALUES (1, 1, 3, 10, 20, 'wakes me at night', 'ana'),
+                (2, 2, 4, 5, 9, 'my sister', 'ben');
+            """
+        )
+    tables = read_mex(path)
+    parents = dict(tables.codebook.select("code_id", "parent_id").iter_rows())
+    assert parents == {
+        "Burden": None,
+        "Burden\\Pain": "Burden",
+        "Burden\\Pain\\Night pain": "Burden\\Pain",
+        "Support": None,
+    }
+    people = tables.participants
+    assert people.columns == ["participant_id", "document_group", "Age", "Site"]
+    assert people.rows() == [
+        ("Interview A", "Patients", 54.0, "Leeds"),
+        ("Interview B", "Parents", None, "York"),
+    ]
+    assert tables.attribute_types == {
+        "document_group": "categorical",
+        "Age": "numeric",
+        "Site": "categorical",
+    }
+    assert tables.codings.select("participant_id", "code_id", "coder").rows() == [
+        ("Interview A", "Burden\\Pain\\Night pain", "ana"),
+        ("Interview B", "Support", "ben"),
+    ]
+
+
+def test_not_a_mex_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "other.mex"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE t (x)")
+    with pytest.raises(
+        InputError, match="not a MAXQDA exchange file: no table Texts, Codewords, Codings"
+    ):
+        read_mex(path)
