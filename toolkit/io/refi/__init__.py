@@ -26,8 +26,9 @@ What real files show, and what this reader does about it:
   participant, and a warning says so.
 
 Modules, lower first: :mod:`~toolkit.io.refi.project` (the parsed project),
-:mod:`~toolkit.io.refi.text` (text positions and quotes), :mod:`~toolkit.io.refi.parse`
-(XML parsing), :mod:`~toolkit.io.refi.files` (reading archives and files),
+:mod:`~toolkit.io.refi.text` (text positions and quotes), :mod:`~toolkit.io.refi.codes`
+(the codebook), :mod:`~toolkit.io.refi.parse` (XML parsing, as a stream),
+:mod:`~toolkit.io.refi.files` (reading archives and files),
 :mod:`~toolkit.io.refi.participants` (who each selection belongs to),
 :mod:`~toolkit.io.refi.convert` (canonical frames).
 """

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from toolkit.errors import InputError, Problem
-from toolkit.io.refi.parse import parse_codebook_stream, parse_project_stream
+from toolkit.io.refi.codes import parse_codebook_stream
+from toolkit.io.refi.parse import parse_project_stream
 from toolkit.io.refi.project import RefiCode, RefiProject
 from toolkit.io.safety import (
     SafeZip,

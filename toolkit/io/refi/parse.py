@@ -11,6 +11,14 @@ from pathlib import PurePosixPath
 from xml.etree.ElementTree import Element
 
 from toolkit.errors import InputError, Problem
+from toolkit.io.refi.codes import (
+    PROJECT_NS,
+    check_namespace,
+    children,
+    first_child,
+    parse_codes,
+    text_of,
+)
 from toolkit.io.refi.project import (
     RefiCase,
     RefiCode,
@@ -22,10 +30,8 @@ from toolkit.io.refi.project import (
     RefiVariable,
 )
 from toolkit.io.refi.text import decode_text, resolve_quotes
-from toolkit.io.safexml import StreamTarget, local_name, namespace, parse_xml_stream
+from toolkit.io.safexml import StreamTarget, local_name, parse_xml_stream
 
-PROJECT_NS = "urn:QDA-XML:project:1.0"
-CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 SOURCE_KINDS = ("TextSource", "PDFSource", "PictureSource", "AudioSource", "VideoSource")
 SELECTION_KINDS = (
     "PlainTextSelection",
@@ -48,26 +54,6 @@ VALUE_KINDS = {
 # --- XML helpers ----------------------------------------------------------------------------
 
 
-def _children(element: Element, name: str) -> list[Element]:
-    return [child for child in element if local_name(child.tag) == name]
-
-
-def _child(element: Element, name: str) -> Element | None:
-    for child in element:
-        if local_name(child.tag) == name:
-            return child
-    return None
-
-
-def _text_of(element: Element | None, name: str) -> str | None:
-    if element is None:
-        return None
-    child = _child(element, name)
-    if child is None or child.text is None:
-        return None
-    return child.text
-
-
 def _int(value: str | None, *, file: str, what: str) -> int | None:
     if value is None or value.strip() == "":
         return None
@@ -82,44 +68,6 @@ def _int(value: str | None, *, file: str, what: str) -> int | None:
             Problem(file, f"{what}: {value.strip()[:40]} is not a position in a text", column=what)
         )
     return number
-
-
-def _check_namespace(root: Element, expected: str, *, file: str, warnings: list[str]) -> None:
-    found = namespace(root.tag)
-    if found != expected:
-        shown = f"'{found}'" if found else "no namespace"
-        warnings.append(
-            f"{file}: namespace {shown} instead of '{expected}'; read as REFI-QDA 1.0 by element names"
-        )
-
-
-# --- parsing --------------------------------------------------------------------------------
-
-
-def _parse_codes(codes: Element | None) -> list[RefiCode]:
-    """Codes in file order (depth first), walked with a stack: nesting has no limit."""
-    out: list[RefiCode] = []
-    if codes is None:
-        return out
-    stack: list[tuple[Iterator[Element], str | None]] = [(iter(_children(codes, "Code")), None)]
-    while stack:
-        element = next(stack[-1][0], None)
-        if element is None:
-            stack.pop()
-            continue
-        guid = element.get("guid") or ""
-        out.append(
-            RefiCode(
-                guid=guid,
-                name=element.get("name") or guid,
-                parent=stack[-1][1],
-                codable=(element.get("isCodable", "true").strip().lower() != "false"),
-                description=_text_of(element, "Description"),
-                color=element.get("color"),
-            )
-        )
-        stack.append((iter(_children(element, "Code")), guid))
-    return out
 
 
 class _Builder:
@@ -150,12 +98,12 @@ class _Builder:
                     "this is not a REFI-QDA project (a codebook is a .qdc file)",
                 )
             )
-        _check_namespace(root, PROJECT_NS, file=self.file, warnings=self.warnings)
+        check_namespace(root, PROJECT_NS, file=self.file, warnings=self.warnings)
         self.name, self.origin = root.get("name"), root.get("origin")
 
     def section(self, element: Element) -> None:
         if local_name(element.tag) == "CodeBook" and self.codes is None:
-            self.codes = _parse_codes(_child(element, "Codes"))
+            self.codes = parse_codes(first_child(element, "Codes"))
 
     def item(self, section: str, element: Element) -> None:
         kind = local_name(element.tag)
@@ -237,20 +185,20 @@ class _Builder:
 
 def _case(case: Element) -> RefiCase:
     values = []
-    for value in _children(case, "VariableValue"):
-        ref = _child(value, "VariableRef")
+    for value in children(case, "VariableValue"):
+        ref = first_child(value, "VariableRef")
         target = ref.get("targetGUID") if ref is not None else None
         for kind in VALUE_KINDS:
-            text = _text_of(value, kind)
+            text = text_of(value, kind)
             if target and text is not None:
                 values.append((target, kind, text.strip()))
     return RefiCase(
         guid=case.get("guid") or "",
         name=(case.get("name") or case.get("guid") or "").strip(),
-        description=_text_of(case, "Description"),
-        source_refs=tuple(r.get("targetGUID") or "" for r in _children(case, "SourceRef")),
-        selection_refs=tuple(r.get("targetGUID") or "" for r in _children(case, "SelectionRef")),
-        code_refs=tuple(r.get("targetGUID") or "" for r in _children(case, "CodeRef")),
+        description=text_of(case, "Description"),
+        source_refs=tuple(r.get("targetGUID") or "" for r in children(case, "SourceRef")),
+        selection_refs=tuple(r.get("targetGUID") or "" for r in children(case, "SelectionRef")),
+        code_refs=tuple(r.get("targetGUID") or "" for r in children(case, "CodeRef")),
         values=tuple(values),
     )
 
@@ -259,8 +207,8 @@ def _set(item: Element) -> RefiSet:
     return RefiSet(
         guid=item.get("guid") or "",
         name=(item.get("name") or "").strip(),
-        sources=tuple(m.get("targetGUID") or "" for m in _children(item, "MemberSource")),
-        codes=tuple(m.get("targetGUID") or "" for m in _children(item, "MemberCode")),
+        sources=tuple(m.get("targetGUID") or "" for m in children(item, "MemberSource")),
+        codes=tuple(m.get("targetGUID") or "" for m in children(item, "MemberCode")),
     )
 
 
@@ -378,7 +326,7 @@ def _collect_selections(
                 external=[],
             )
             if nested is None:
-                nested = _text_of(child, "PlainTextContent")
+                nested = text_of(child, "PlainTextContent")
             stack.append((iter(child), source.text if nested is None else nested))
             continue
         if kind in SELECTION_KINDS:
@@ -389,7 +337,7 @@ def _selection(
     child: Element, kind: str, source: RefiSource, own_text: str | None, *, file: str
 ) -> RefiSelection:
     guid = child.get("guid") or ""
-    representation = _child(child, "Representation")
+    representation = first_child(child, "Representation")
     plain = kind == "PlainTextSelection"
     selection = RefiSelection(
         guid=guid,
@@ -402,13 +350,12 @@ def _selection(
         end=_int(child.get("endPosition"), file=file, what=f"endPosition of selection {guid}")
         if plain
         else None,
-        own_text=_text_of(representation, "PlainTextContent")
-        or _text_of(child, "PlainTextContent"),
+        own_text=text_of(representation, "PlainTextContent") or text_of(child, "PlainTextContent"),
         user=child.get("creatingUser"),
     )
     selection.quote = own_text  # provisional: the text this selection's positions index
-    for coding in _children(child, "Coding"):
-        ref = _child(coding, "CodeRef")
+    for coding in children(child, "Coding"):
+        ref = first_child(coding, "CodeRef")
         selection.codings.append(
             RefiCoding(
                 guid=coding.get("guid") or "",
@@ -418,71 +365,3 @@ def _selection(
             )
         )
     return selection
-
-
-def parse_codebook(root: Element, *, file: str, warnings: list[str]) -> list[RefiCode]:
-    """The codes of a parsed codebook (root ``CodeBook``) or project (root ``Project``).
-
-    Args:
-        root: the parsed XML root.
-        file: the file name for messages.
-        warnings: where a note on an unexpected namespace is added.
-
-    Returns:
-        The codes in file order.
-
-    Raises:
-        InputError: the root is neither <CodeBook> nor <Project>.
-    """
-    if local_name(root.tag) == "Project":
-        codebook = _child(root, "CodeBook")
-        return _parse_codes(_child(codebook, "Codes") if codebook is not None else None)
-    if local_name(root.tag) == "CodeBook":
-        _check_namespace(root, CODEBOOK_NS, file=file, warnings=warnings)
-        return _parse_codes(_child(root, "Codes"))
-    raise InputError(
-        Problem(
-            file,
-            f"the root element is <{local_name(root.tag)}>, not <CodeBook>: not a REFI-QDA codebook",
-        )
-    )
-
-
-def parse_codebook_stream(
-    chunks: Iterable[bytes], *, file: str, warnings: list[str]
-) -> list[RefiCode]:
-    """:func:`parse_codebook` of a document fed in pieces; a project's sources, cases and
-    the rest are dropped as they end, so only the codebook is ever held in memory."""
-    found: list[list[RefiCode]] = []
-    kind: list[str] = []
-
-    def on_root(root: Element) -> None:
-        kind.append(local_name(root.tag))
-        if kind[0] == "CodeBook":
-            _check_namespace(root, CODEBOOK_NS, file=file, warnings=warnings)
-        elif kind[0] != "Project":
-            raise InputError(
-                Problem(
-                    file,
-                    f"the root element is <{kind[0]}>, not <CodeBook>: not a REFI-QDA codebook",
-                )
-            )
-
-    def on_section(element: Element) -> None:
-        name = local_name(element.tag)
-        if found:
-            return
-        if kind[0] == "CodeBook" and name == "Codes":
-            found.append(_parse_codes(element))
-        elif kind[0] == "Project" and name == "CodeBook":
-            found.append(_parse_codes(_child(element, "Codes")))
-
-    target = StreamTarget(
-        on_root=on_root,
-        on_item=lambda _section, _element: None,
-        on_section=on_section,
-        keep=("CodeBook", "Codes"),
-        file=file,
-    )
-    parse_xml_stream(chunks, file=file, target=target)
-    return found[0] if found else []
