@@ -192,8 +192,13 @@ def prevalence_table(comparison: Comparison, names: dict[str, str]) -> Table:
         extra = []
     if comparison.settings.min_cell > 1:
         caption += (
-            f" A cohort count of fewer than {comparison.settings.min_cell} participants is suppressed, and "
-            "so is the pooled estimate of its theme, which would give it away."
+            f" A cohort count of fewer than {comparison.settings.min_cell} participants is "
+            "suppressed"
+            + (
+                ", and so is the pooled estimate of its theme, which would give it away."
+                if pooled_shown
+                else "."
+            )
         )
     return Table(
         name="comparison",

@@ -34,12 +34,14 @@ def _layout(fig: go.Figure, *, height: int, left: int = 10) -> go.Figure:
         template="simple_white",
         font={"family": FONT, "size": 13, "color": "#1d2433"},
         height=height,
-        margin={"l": left, "r": 20, "t": 30, "b": 60},
-        # Below the plot: a legend above it sits under plotly's toolbar (top right).
+        margin={"l": left, "r": 20, "t": 30, "b": 110},
+        # At the foot of the figure, below the axis title: a legend above the plot sits
+        # under plotly's toolbar (top right).
         legend={
             "orientation": "h",
-            "yanchor": "top",
-            "y": -0.12,
+            "yref": "container",
+            "yanchor": "bottom",
+            "y": 0.0,
             "x": 0,
             "title": {"text": ""},
         },
@@ -205,13 +207,16 @@ def differences_forest(frame: pl.DataFrame) -> go.Figure:
     """
     fig = go.Figure()
     order = list(dict.fromkeys(frame["label"].to_list()))
+    # Every comparison keeps its place in each row band, also where its value is hidden.
+    comparisons = list(dict.fromkeys(frame["comparison"].to_list()))
     hidden = frame.filter(pl.col("difference").is_null())
     frame = frame.filter(pl.col("difference").is_not_null())
     position = {label: i for i, label in enumerate(order)}
-    comparisons = list(dict.fromkeys(frame["comparison"].to_list()))
     offsets = _offsets(len(comparisons))
     for i, comparison in enumerate(comparisons):
         part = frame.filter(pl.col("comparison") == comparison)
+        if part.height == 0:
+            continue
         d = _pct(part["difference"].to_list())
         lo = _pct(part["ci_lower"].to_list())
         hi = _pct(part["ci_upper"].to_list())
@@ -246,11 +251,14 @@ def differences_forest(frame: pl.DataFrame) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=[0.0] * hidden.height,
-                y=[position[label] for label in hidden["label"].to_list()],
+                y=[
+                    position[label] + offsets[comparisons.index(comparison)]
+                    for label, comparison in hidden.select("label", "comparison").rows()
+                ],
                 mode="markers",
                 name="suppressed or not estimable (no value)",
                 marker=SUPPRESSED_STYLE,
-                text=hidden["label"].to_list(),
+                text=[f"{lab}, {c}" for lab, c in hidden.select("label", "comparison").rows()],
                 hovertemplate="%{text}: suppressed or not estimable<extra></extra>",
             )
         )
@@ -328,7 +336,7 @@ def cooccurrence_heatmap(
     size = row_height(len(labels), per_row=28, base=260, minimum=400)
     fig = _layout(fig, height=size, left=20)
     # Long labels: automargin grows the margins instead of cutting the words.
-    fig.update_layout(margin={"b": 40, "t": 20})
+    fig.update_layout(margin={"b": 60, "t": 20})
     return fig
 
 
