@@ -469,3 +469,37 @@ def test_not_a_mex_is_a_clear_error(tmp_path: Path) -> None:
         InputError, match="not a MAXQDA exchange file: no table Texts, Codewords, Codings"
     ):
         read_mex(path)
+
+
+def test_user_unit_counts_each_coder(fixtures_dir: Path) -> None:
+    path = fixtures_dir / "exports" / "qualcoder-coded-text-FG06-FG11.csv"
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        coders = Counter(row["Coder"] for row in csv.DictReader(handle))
+    tables = read_project(path, unit="user")
+    assert sorted(tables.participants["participant_id"]) == sorted(coders)
+    assert Counter(tables.codings["participant_id"].to_list()) == coders
+
+
+def test_redcap_where_and_missing_values_on_a_real_export(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    data = fixtures_dir / "redcap" / "simple_data.csv"
+    with data.open(encoding="utf-8-sig", newline="") as handle:
+        raw = list(csv.DictReader(handle))
+    women = [r["record_id"] for r in raw if r["sex"] == "FALSE"]  # 0, Female (via R)
+    study = tmp_path / "s"
+    study.mkdir()
+    (study / "codings.csv").write_text(f"participant_id,code_id\n{women[0]},x\n", encoding="utf-8")
+    (study / "study.yml").write_text(
+        "study:\n  id: s\n  title: T\n  condition: {name: C}\n"
+        f"inputs:\n  participants: {data}\n"
+        f"  dictionary: {fixtures_dir / 'redcap' / 'simple_dictionary.csv'}\n"
+        "  codings: codings.csv\n  where: {sex: [Female]}\n  missing_values: [-99]\n",
+        encoding="utf-8",
+    )
+    loaded = load_study(study)
+    assert loaded.participants["participant_id"].to_list() == women
+    assert len(loaded.excluded) == len(raw) - len(women)
+    assert any(
+        f"{len(raw) - len(women)} of {len(raw)} records left out" in w for w in loaded.warnings
+    )
