@@ -129,6 +129,14 @@ def _count_cell(row: dict[str, Any], base: int | None) -> str:
     return f"{row['count']} ({pct(row['count'] / base, n=base)})"
 
 
+#: Footnote of a participants table with a mean shown without its SD or median.
+FEW_VALUES_NOTE = (
+    "A mean without SD or median rests on so few values that the SD and median (or the range) "
+    "would give the values themselves away: fewer than 3 values, or fewer than 4 with "
+    "small-cell suppression."
+)
+
+
 def _summary_cells(row: dict[str, Any]) -> list[str]:
     """mean (SD), median, range and missing of one numeric attribute in one group."""
     missing = SUPPRESSED if row["missing"] is None else str(row["missing"])
@@ -136,7 +144,9 @@ def _summary_cells(row: dict[str, Any]) -> list[str]:
         hidden = SUPPRESSED if row["suppressed"] else DASH
         return [hidden, hidden, hidden, missing]
     return [
-        f"{number(row['mean'])} ({number(row['sd'])})",
+        number(row["mean"])
+        if row["sd"] is None
+        else f"{number(row['mean'])} ({number(row['sd'])})",
         number(row["median"]),
         f"{number(row['min'], digits=0)}–{number(row['max'], digits=0)}"
         if row["min"] is not None and row["max"] is not None
@@ -224,6 +234,10 @@ def cohort_table(frame: pl.DataFrame, *, min_cell: int, caption: str, name: str)
         for i, label in enumerate(labels):
             rows.append((label, *(col[i] for col in stats)))
             indent.append(1)
+    few = any(
+        r["mean"] is not None and (r["sd"] is None or r["median"] is None)
+        for r in frame.filter(pl.col("type") != "categorical").iter_rows(named=True)
+    )
     if min_cell > 1 and numeric:
         caption = (
             f"{caption} Ranges are not shown: a minimum or maximum is one participant's exact "
@@ -236,7 +250,7 @@ def cohort_table(frame: pl.DataFrame, *, min_cell: int, caption: str, name: str)
         rows=tuple(rows),
         align=("l", *("r" for _ in range(width))),
         indent=tuple(indent),
-        notes=(MISSING_NOTE,) if any_missing else (),
+        notes=(*((MISSING_NOTE,) if any_missing else ()), *((FEW_VALUES_NOTE,) if few else ())),
     )
 
 
