@@ -200,6 +200,8 @@ class ReportSettings(_Strict):
     # The prevalence tree in the report: deepest level and most rows shown (the CSV has all).
     table_depth: int = Field(default=4, ge=0, strict=True)
     table_rows: int = Field(default=250, ge=1, strict=True)
+    # Key findings mention a subgroup difference only when both groups are at least this big.
+    min_subgroup: int = Field(default=10, ge=1, strict=True)
 
 
 class Manifest(_Strict):

@@ -53,7 +53,8 @@ class Settings:
         participant_unit: who a participant is (case, source, speaker, user), for the
             report's methods and cohort table.
         min_subgroup: the key findings mention a difference between two subgroups only
-            when both have at least this many participants (issue 12).
+            when both have at least this many participants (``report.min_subgroup``,
+            default 10; issue 12).
     """
 
     ci_method: str = "wilson"
@@ -150,6 +151,7 @@ def resolve_settings(manifest: Manifest, **overrides: Any) -> Settings:
         formats=tuple(report.formats),
         table_depth=report.table_depth,
         table_rows=report.table_rows,
+        min_subgroup=report.min_subgroup,
         quasi_identifiers=(
             default_quasi_identifiers(manifest)
             if privacy.quasi_identifiers is None
