@@ -24,15 +24,17 @@ def query(study: Path, by: list[str]) -> str:
     codebook = f"read_csv('{study / 'codebook.csv'}', all_varchar = true)"
     codings = f"read_parquet('{study / 'codings.parquet'}')"
     people = f"read_parquet('{study / 'participants.parquet'}')"
-    levels = " UNION ALL ".join(
-        f"SELECT participant_id, '{a}' AS variable, coalesce(CAST({a} AS VARCHAR), 'missing') "
-        f"AS value FROM {people}"
-        for a in by
-    )
-    strata = f"SELECT participant_id, NULL AS variable, NULL AS value FROM {people}" + (
-        f" UNION ALL {levels}" if by else ""
-    )
+    levels = "".join(f", coalesce(CAST({a} AS VARCHAR), 'missing') AS {a}" for a in by)
+    sets = ", ".join(["()", *(f"({a})" for a in by)])
+    # which attribute a grouping-set row is for, and its value (NULL, NULL: overall)
+    variable = "CASE " + " ".join(f"WHEN GROUPING({a}) = 0 THEN '{a}'" for a in by) + " END"
+    value = "CASE " + " ".join(f"WHEN GROUPING({a}) = 0 THEN {a}" for a in by) + " END"
+    if not by:
+        variable = value = "NULL"
     z2 = Z95 * Z95
+    x, n = "coalesce(c.x, 0)", "g.n"
+    p = f"({x} / {n})"
+    half = f"{Z95} * sqrt({p} * (1 - {p}) / {n} + {z2} / (4 * {n} * {n}))"
     return f"""
 WITH RECURSIVE
 book AS (SELECT code_id, nullif(parent_id, '') AS parent_id FROM {codebook}),
@@ -42,29 +44,29 @@ ancestors(code_id, node) AS (
     SELECT a.code_id, b.parent_id FROM ancestors a JOIN book b ON b.code_id = a.node
     WHERE b.parent_id IS NOT NULL
 ),
+people AS (SELECT participant_id{levels} FROM {people}),
 pairs AS (SELECT participant_id, code_id, count(*) AS segments FROM {codings} GROUP BY ALL),
 rolled AS (
     SELECT p.participant_id, a.node, sum(p.segments) AS segments
     FROM pairs p JOIN ancestors a USING (code_id) GROUP BY ALL
 ),
-strata AS ({strata}),
-denominators AS (SELECT variable, value, count(*) AS n FROM strata GROUP BY ALL),
 counts AS (
-    SELECT r.node, s.variable, s.value, count(*) AS x, sum(r.segments) AS segments
-    FROM rolled r JOIN strata s USING (participant_id) GROUP BY ALL
+    SELECT r.node, {variable} AS variable, {value} AS value,
+           count(*) AS x, sum(r.segments) AS segments
+    FROM rolled r JOIN people USING (participant_id)
+    GROUP BY GROUPING SETS ({", ".join(["(r.node)", *(f"(r.node, {a})" for a in by)])})
+),
+denominators AS (
+    SELECT {variable} AS variable, {value} AS value, count(*) AS n
+    FROM people GROUP BY GROUPING SETS ({sets})
 ),
 grid AS (SELECT b.code_id, d.variable, d.value, d.n FROM book b CROSS JOIN denominators d)
 SELECT
     g.code_id, g.variable AS stratum_variable, g.value AS stratum_value,
-    coalesce(c.x, 0) AS participants, g.n AS denominator,
-    coalesce(c.segments, 0) AS segments,
-    coalesce(c.x, 0) / g.n AS prevalence,
-    ((coalesce(c.x, 0) / g.n) + {z2} / (2 * g.n)
-      - {Z95} * sqrt((coalesce(c.x, 0) / g.n) * (1 - coalesce(c.x, 0) / g.n) / g.n
-                     + {z2} / (4 * g.n * g.n))) / (1 + {z2} / g.n) AS ci_lower,
-    ((coalesce(c.x, 0) / g.n) + {z2} / (2 * g.n)
-      + {Z95} * sqrt((coalesce(c.x, 0) / g.n) * (1 - coalesce(c.x, 0) / g.n) / g.n
-                     + {z2} / (4 * g.n * g.n))) / (1 + {z2} / g.n) AS ci_upper
+    {x} AS participants, {n} AS denominator, coalesce(c.segments, 0) AS segments,
+    {p} AS prevalence,
+    ({p} + {z2} / (2 * {n}) - {half}) / (1 + {z2} / {n}) AS ci_lower,
+    ({p} + {z2} / (2 * {n}) + {half}) / (1 + {z2} / {n}) AS ci_upper
 FROM grid g LEFT JOIN counts c
   ON c.node = g.code_id
  AND c.variable IS NOT DISTINCT FROM g.variable
