@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     "quasi",
     multiple=True,
     metavar="ATTR",
-    help="A quasi-identifier (repeatable; default: privacy.quasi_identifiers, "
-    "else every stratifiable attribute).",
+    help="A quasi-identifier (repeatable; default: privacy.quasi_identifiers, else the strata "
+    "and the attributes declared categorical or with bins).",
 )
 @click.option(
     "--write-key",
