@@ -228,3 +228,70 @@ def test_calciphylaxis_example(calciphylaxis: Path) -> None:
     assert frame["coders"].unique().to_list() == [2]
     assert (frame["units"] > 0).all()
     assert frame.filter(pl.col("kappa").is_not_null())["kappa"].is_between(-1, 1).all()
+
+
+# --------------------------------------------------------------------- few units, bootstrap
+
+
+def test_a_single_double_coded_participant_gives_no_kappa_or_alpha(tmp_path: Path) -> None:
+    """Issue 13: from one double-coded participant kappa and alpha printed as 0.00 (one
+    disagreement) without a caution. They are null, and the note says why."""
+    codings = "participant_id,code_id,coder\nP1,pain,a\nP1,fear,b\nP2,fear,a\nP3,pain,a\n"
+    frame = agreement(write_study(tmp_path / "s", codings))
+    assert (frame["units"] == 1).all()
+    assert frame["kappa"].null_count() == frame.height
+    assert frame["alpha"].null_count() == frame.height
+    assert frame["kappa_lower"].null_count() == frame.height
+    pain = frame.filter(pl.col("code_id") == "pain").row(0, named=True)
+    assert pain["percent_agreement"] == 0.0  # still shown: a and b disagree on P1
+    assert pain["note"].startswith("only 1 participant was coded by two coders")
+
+
+def test_few_double_coded_participants_carry_a_caution(tmp_path: Path) -> None:
+    frame = agreement(write_study(tmp_path / "s", TWO_CODERS))
+    pain = frame.filter(pl.col("code_id") == "pain").row(0, named=True)
+    assert pain["kappa"] is not None
+    assert "caution: only 4 participants were coded by two coders" in pain["note"]
+
+
+def test_bootstrap_kernels_equal_the_statistics_on_the_original_sample() -> None:
+    from toolkit.stats.agreement import _binary_alpha, _binary_kappa
+
+    rng = np.random.default_rng(3)
+    matrix = rng.integers(0, 2, size=(3, 30)).astype(float)
+    matrix[rng.random(matrix.shape) < 0.2] = NAN
+    matrix = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]
+    once = np.ones((1, matrix.shape[1]))
+    assert _binary_alpha(matrix, once)[0] == pytest.approx(krippendorff_alpha_nominal(matrix)[0])
+    two = rng.integers(0, 2, size=(2, 25)).astype(float)
+    assert _binary_kappa(two[0], two[1], np.ones((1, 25)))[0] == pytest.approx(
+        cohen_kappa(two[0], two[1])
+    )
+    # A resample is the statistic of the units drawn, repeated as often as drawn.
+    counts = rng.multinomial(25, np.full(25, 1 / 25), size=1)
+    drawn = np.repeat(np.arange(25), counts[0])
+    assert _binary_kappa(two[0], two[1], counts.astype(float))[0] == pytest.approx(
+        cohen_kappa(two[0][drawn], two[1][drawn])
+    )
+    assert _binary_alpha(two, counts.astype(float))[0] == pytest.approx(
+        krippendorff_alpha_nominal(two[:, drawn])[0]
+    )
+
+
+def test_bootstrap_intervals_are_seeded_and_hold_the_estimate(calciphylaxis: Path) -> None:
+    study = load_study(calciphylaxis)
+    first, again = agreement(study), agreement(study)
+    assert first.equals(again)  # seeded: the same study gives the same intervals
+    other = agreement(study, seed=1)
+    kept = first.filter(pl.col("kappa").is_not_null() & pl.col("kappa_lower").is_not_null())
+    assert kept.height > 0
+    assert (kept["kappa_lower"] <= kept["kappa_upper"]).all()
+    assert (first["kappa_lower"].is_null() | first["kappa"].is_not_null()).all()
+    # A different seed moves the limits a little, not the estimates.
+    assert other["kappa"].equals(first["kappa"])
+    wide = agreement(study, level=0.99).filter(pl.col("alpha_lower").is_not_null())
+    narrow = agreement(study, level=0.8).filter(pl.col("alpha_lower").is_not_null())
+    assert (wide["alpha_lower"] <= narrow["alpha_lower"] + 1e-12).all()
+    assert (wide["alpha_upper"] >= narrow["alpha_upper"] - 1e-12).all()
+    none = agreement(study, resamples=0)
+    assert none["kappa_lower"].null_count() == none.height

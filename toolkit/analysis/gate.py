@@ -115,7 +115,15 @@ def _suppressed(raw: Results) -> Results:
 
 #: Agreement: the count of double-coded participants with the node, and what rests on it.
 AGREEMENT_COUNTS: dict[str, list[str]] = {
-    "units_present": ["percent_agreement", "kappa", "alpha"],
+    "units_present": [
+        "percent_agreement",
+        "kappa",
+        "alpha",
+        "kappa_lower",
+        "kappa_upper",
+        "alpha_lower",
+        "alpha_upper",
+    ],
 }
 _MISSING_NOTE = re.compile(r"\b(\d+) participant\(s\) without a value for '([^']*)'")
 

@@ -212,6 +212,10 @@ AGREEMENT = FrameSchema(
         ("alpha", F),
         ("pairable_values", N),
         ("note", S),
+        ("kappa_lower", F),
+        ("kappa_upper", F),
+        ("alpha_lower", F),
+        ("alpha_upper", F),
     ),
     (
         not_negative("depth", "coders", "units", "units_present", "pairable_values"),
@@ -219,6 +223,27 @@ AGREEMENT = FrameSchema(
         between("percent_agreement", 0, 1),
         between("kappa", -1, 1),
         Rule("alpha ≤ 1", lambda: col("alpha") <= 1 + EPSILON),
+        between("kappa_lower", -1, 1),
+        between("kappa_upper", -1, 1),
+        at_most("kappa_lower", "kappa_upper"),
+        at_most("alpha_lower", "alpha_upper"),
+        Rule("alpha_upper ≤ 1", lambda: col("alpha_upper") <= 1 + EPSILON),
+        Rule(
+            "no kappa or alpha (nor interval) from a single double-coded participant",
+            lambda: (
+                (col("units") != 1)
+                | pl.all_horizontal(
+                    [col(c).is_null() for c in ("kappa", "alpha", "kappa_lower", "alpha_lower")]
+                )
+            ),
+        ),
+        Rule(
+            "intervals only beside their statistic",
+            lambda: (
+                (col("kappa").is_not_null() | col("kappa_lower").is_null())
+                & (col("alpha").is_not_null() | col("alpha_lower").is_null())
+            ),
+        ),
     ),
 )
 """``raremix agreement`` and ``agreement.csv``: coders' agreement per codebook node."""

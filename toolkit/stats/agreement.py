@@ -15,7 +15,16 @@ to have read that whole interview, so a node the coder did not use for that part
   coincidence matrix; any number of coders, missing values allowed.
 
 Kappa and alpha are undefined (null, with a note) when there is no variation to agree on,
-for example when every coder left a node unused for every participant.
+for example when every coder left a node unused for every participant, and are not given
+from a single double-coded participant (one unit: any disagreement reads as 0.00, any
+agreement as undefined); below :data:`FEW_UNITS` participants the note cautions that they
+rest on very few.
+
+Uncertainty: percentile bootstrap intervals for kappa and alpha, resampling participants
+(the units) with replacement, :data:`RESAMPLES` times by default, from a fixed seed so the
+same study gives the same interval (Efron & Tibshirani 1993; Zapf et al. 2016, BMC Med Res
+Methodol 16:93, recommend it for alpha). One resampling of participants serves every node.
+A resample in which a statistic is undefined (no variation) is left out of its interval.
 """
 
 from __future__ import annotations
@@ -45,6 +54,22 @@ AGREEMENT_COLUMNS = (
     "alpha",
     "pairable_values",
     "note",
+    "kappa_lower",
+    "kappa_upper",
+    "alpha_lower",
+    "alpha_upper",
+)
+
+FEW_UNITS = 10
+"""Below this many double-coded participants the note cautions that kappa and alpha rest on
+very few."""
+RESAMPLES = 2000
+"""Bootstrap resamples of participants for the intervals of kappa and alpha."""
+SEED = 20_150_301
+"""The bootstrap's fixed seed: the same study gives the same intervals."""
+SINGLE_UNIT = (
+    "only 1 participant was coded by two coders: kappa and alpha need at least 2 "
+    "(percent agreement shown)"
 )
 
 
@@ -159,12 +184,17 @@ def presence_matrix(study: Study, *, closure: pl.DataFrame) -> tuple[pl.DataFram
     return wide.select("code_id", "participant_id", *coders), coders
 
 
-def agreement(study: Study) -> pl.DataFrame:
+def agreement(
+    study: Study, *, resamples: int = RESAMPLES, seed: int = SEED, level: float = 0.95
+) -> pl.DataFrame:
     """Coder agreement per codebook node, at participant level.
 
     Args:
         study: a loaded study whose codings carry a ``coder`` column with at least two
             coders (rows without a coder are left out of the comparison).
+        resamples: bootstrap resamples of participants (0: no intervals).
+        seed: the bootstrap's seed.
+        level: the intervals' level.
 
     Returns:
         One row per codebook node, in codebook order, with columns
@@ -178,31 +208,46 @@ def agreement(study: Study) -> pl.DataFrame:
         - ``kappa``: Cohen's kappa (exactly two coders only; null otherwise or undefined).
         - ``alpha``: Krippendorff's alpha, nominal (null where undefined).
         - ``pairable_values``: the number of values alpha rests on (Krippendorff's n).
-        - ``note``: why a statistic is missing, or empty.
+        - ``note``: why a statistic is missing, a caution when it rests on fewer than
+          :data:`FEW_UNITS` participants, or empty.
+        - ``kappa_lower``, ``kappa_upper``, ``alpha_lower``, ``alpha_upper``: percentile
+          bootstrap intervals (participants resampled; null where the statistic is).
 
     Raises:
-        UsageError: no ``coder`` column, or fewer than two coders.
+        UsageError: no ``coder`` column, fewer than two coders, a level outside (0, 1) or a
+            negative number of resamples.
     """
+    from toolkit.stats.intervals import check_level
+
+    check_level(level)
+    if resamples < 0:
+        raise UsageError(f"resamples must be 0 or more, got {resamples}")
     from toolkit.stats.hierarchy import closure as hierarchy_closure
     from toolkit.stats.hierarchy import tree_order
 
     closure = hierarchy_closure(study.codebook)  # includes each node itself
     wide, coders = presence_matrix(study, closure=closure)
+    # Participants in a fixed order, so that one seed draws the same resamples every time.
+    wide = wide.sort("participant_id")
     order = tree_order(study.codebook)
+    weights = None
     rows = []
     for code_id, label, parent_id, depth in order.select(
         "code_id", "label", "parent_id", "depth"
     ).iter_rows():
         block = wide.filter(pl.col("code_id") == code_id)
         matrix = block.select(coders).to_numpy().astype(np.float64).T  # coders × participants
+        stats = _node_stats(matrix)
+        compared = matrix[:, (~np.isnan(matrix)).sum(axis=0) >= 2]
+        if weights is None and resamples > 0 and compared.shape[1] >= 2:
+            # The same participants are double-coded for every node: one resampling for all.
+            rng = np.random.default_rng(seed)
+            units = compared.shape[1]
+            weights = rng.multinomial(units, np.full(units, 1.0 / units), size=resamples)
+        stats |= _bootstrap(compared, weights, stats, level)
         rows.append(
-            {
-                "code_id": code_id,
-                "label": label,
-                "parent_id": parent_id,
-                "depth": int(depth),
-                **_node_stats(matrix),
-            }
+            {"code_id": code_id, "label": label, "parent_id": parent_id, "depth": int(depth)}
+            | stats
         )
     frame = pl.DataFrame(
         rows,
@@ -219,9 +264,66 @@ def agreement(study: Study) -> pl.DataFrame:
             "alpha": pl.Float64,
             "pairable_values": pl.Int64,
             "note": pl.String,
+            "kappa_lower": pl.Float64,
+            "kappa_upper": pl.Float64,
+            "alpha_lower": pl.Float64,
+            "alpha_upper": pl.Float64,
         },
     )
     return frame.select(AGREEMENT_COLUMNS)
+
+
+def _binary_kappa(a: FloatArray, b: FloatArray, weights: FloatArray) -> FloatArray:
+    """Cohen's kappa of two coders' 0/1 values for every resample (rows of ``weights``)."""
+    total = weights.sum(axis=1)
+    observed = weights @ (a == b).astype(np.float64) / total
+    p_a, p_b = weights @ a / total, weights @ b / total
+    expected = p_a * p_b + (1 - p_a) * (1 - p_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected < 1.0, (observed - expected) / (1.0 - expected), np.nan)
+
+
+def _binary_alpha(matrix: FloatArray, weights: FloatArray) -> FloatArray:
+    """Krippendorff's alpha (nominal) of 0/1 values for every resample, from per-unit sums:
+    with m_u values in unit u, n1_u of them 1, the coincidences are sums over units."""
+    present = ~np.isnan(matrix)
+    m = present.sum(axis=0).astype(np.float64)
+    ones = np.nansum(matrix, axis=0)
+    zeros = m - ones
+    cross = ones * zeros / (m - 1.0)  # o_01 contribution of each unit
+    n = weights @ m
+    n1, n0 = weights @ ones, weights @ zeros
+    observed = 2.0 * (weights @ cross)
+    expected = n * n - n1 * n1 - n0 * n0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected > 0, 1.0 - (n - 1.0) * observed / expected, np.nan)
+
+
+def _percentiles(values: FloatArray, level: float) -> tuple[float | None, float | None]:
+    kept = values[~np.isnan(values)]
+    if kept.size == 0:
+        return None, None
+    tail = 50.0 * (1.0 - level)
+    low, high = np.percentile(kept, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def _bootstrap(
+    compared: FloatArray, weights: Any, stats: dict[str, Any], level: float
+) -> dict[str, float | None]:
+    """Percentile intervals of kappa and alpha over the resamples (null where they are)."""
+    out: dict[str, float | None] = dict.fromkeys(
+        ("kappa_lower", "kappa_upper", "alpha_lower", "alpha_upper")
+    )
+    if weights is None:
+        return out
+    w = np.asarray(weights, dtype=np.float64)
+    if stats["kappa"] is not None:
+        kappa = _binary_kappa(compared[0], compared[1], w)
+        out["kappa_lower"], out["kappa_upper"] = _percentiles(kappa, level)
+    if stats["alpha"] is not None:
+        out["alpha_lower"], out["alpha_upper"] = _percentiles(_binary_alpha(compared, w), level)
+    return out
 
 
 def _node_stats(matrix: FloatArray) -> dict[str, Any]:
@@ -245,6 +347,17 @@ def _node_stats(matrix: FloatArray) -> dict[str, Any]:
         }
     agree = np.nanmax(sub, axis=0) == np.nanmin(sub, axis=0)
     units_present = int((np.nanmax(sub, axis=0) == 1).sum())
+    if units == 1:
+        return {
+            "coders": n_coders,
+            "units": 1,
+            "units_present": units_present,
+            "percent_agreement": float(agree.mean()),
+            "kappa": None,
+            "alpha": None,
+            "pairable_values": int((~np.isnan(sub)).sum()),
+            "note": SINGLE_UNIT,
+        }
     kappa: float | None = None
     if n_coders == 2:
         value = cohen_kappa(sub[0], sub[1])
@@ -255,6 +368,11 @@ def _node_stats(matrix: FloatArray) -> dict[str, Any]:
         notes.append("undefined: no variation (every coder gave every unit the same value)")
     elif n_coders == 2 and kappa is None:
         notes.append("kappa undefined: each coder used one value only")
+    if units < FEW_UNITS and (kappa is not None or alpha is not None):
+        notes.append(
+            f"caution: only {units} participants were coded by two coders; kappa and alpha "
+            "are very imprecise"
+        )
     return {
         "coders": n_coders,
         "units": units,
