@@ -395,6 +395,27 @@ def refi_symlink_out_of_project(folder: Path) -> Run:
     )
 
 
+def refi_huge_source_text(folder: Path) -> Run:
+    """Item 12: a source text larger than any transcript is refused before it is read (a
+    sparse file: 65 MiB on paper, nothing on disk)."""
+    project = folder / "project"
+    (project / "sources").mkdir(parents=True)
+    with (project / "sources" / "interview.txt").open("wb") as handle:
+        handle.truncate(65 * 1024 * 1024)
+    qde = project / "project.qde"
+    qde.write_text(
+        refi_qde(
+            '<Code guid="c1" name="Pain" isCodable="true"/>',
+            sources=text_source("s1", "P01", "interview.txt", selection("x1", 0, 4, "c1")),
+        ),
+        encoding="utf-8",
+    )
+    return Run(
+        ["import", str(qde), "-o", str(folder / "out")],
+        r"source text 'sources/interview\.txt' is 68,157,440 bytes",
+    )
+
+
 def refi_position_beyond_int64(folder: Path) -> Run:
     qde = folder / "big-position.qdpx"
     with zipfile.ZipFile(qde, "w") as archive:
@@ -629,6 +650,7 @@ CASES: list[Case] = [
     Case("qualcoder-deep", "13", "3000 levels of categories", qualcoder_deep_categories),
     Case("refi-deep", "13", "1500 levels of REFI Codes", refi_deep_codes),
     Case("refi-symlink", "14", "a link in sources/ to a file outside the project", refi_symlink_out_of_project),
+    Case("refi-huge-source", "12", "a 65 MiB source text", refi_huge_source_text),
     Case("refi-position-int64", "13", "a REFI position beyond int64", refi_position_beyond_int64),
     Case("formula-injection", "11", "labels starting with = + - @ tab", formula_injection),
     Case("ids-nfc-nfd", "15", "one id typed NFC and NFD", ids_nfc_nfd),

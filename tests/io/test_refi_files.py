@@ -14,6 +14,7 @@ class CountingArchive:
 
     def __init__(self, names: list[str]) -> None:
         self._names = names
+        self.file = "project.qdpx"
         self.walks = 0
         self.reads: list[str] = []
 
@@ -24,6 +25,9 @@ class CountingArchive:
 
     def find(self, name: str) -> str | None:
         raise AssertionError("a lookup scanned the archive")
+
+    def size(self, name: str) -> int:  # the declared size, checked before reading
+        return len(name.encode())
 
     def read(self, name: str) -> bytes:
         self.reads.append(name)

@@ -163,6 +163,10 @@ class SafeZip:
                 return member
         return None
 
+    def size(self, name: str) -> int:
+        """The declared uncompressed size of one member (checked again while reading)."""
+        return self._members[name].file_size
+
     def read(self, name: str) -> bytes:
         """Read one member, refusing it if it inflates beyond its declared or allowed size."""
         return b"".join(self.chunks(name))
@@ -305,6 +309,7 @@ def connect_sqlite(path: Path, *, file: str | None = None) -> sqlite3.Connection
         InputError: the file is missing or is not an SQLite database.
     """
     name = file or path.name
+    refuse_special(path, file=name)
     if not path.is_file():
         raise InputError(Problem(name, "database file not found"))
     uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"

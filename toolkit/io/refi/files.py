@@ -21,6 +21,7 @@ from toolkit.io.safety import (
     refuse_special,
     special_file,
 )
+from toolkit.io.safexml import MAX_XML_TEXT
 
 
 def _sources_dir_reader(folder: Path, file: str) -> Callable[[str], bytes | None]:
@@ -42,10 +43,23 @@ def _sources_dir_reader(folder: Path, file: str) -> Callable[[str], bytes | None
                     )
                 )
             refuse_special(path, file=f"{file}: {base.name}/{member}")
+            _check_size(path.stat().st_size, f"{base.name}/{member}", file)
             return path.read_bytes()
         return None
 
     return read
+
+
+def _check_size(size: int, member: str, file: str) -> None:
+    """A source text larger than any transcript (a crafted project) is refused unread."""
+    if size > MAX_XML_TEXT:
+        raise InputError(
+            Problem(
+                file,
+                f"refused: source text '{member}' is {size:,} bytes (limit {MAX_XML_TEXT:,}); "
+                "no interview transcript is this large",
+            )
+        )
 
 
 def member_index(names: Iterable[str]) -> dict[str, str]:
@@ -71,6 +85,7 @@ def _zip_reader(archive: SafeZip) -> Callable[[str], bytes | None]:
         for candidate in ("sources/" + member, member):
             name = index.get(_key(candidate))
             if name is not None:
+                _check_size(archive.size(name), name, archive.file)
                 return archive.read(name)
         return None
 
