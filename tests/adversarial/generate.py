@@ -105,6 +105,32 @@ INSERT INTO code_text VALUES (2, 1, 2, 'pain', 3, 7, 'ana');
 """
 
 
+def taguette(folder: Path, script: str = "") -> Path:
+    """A Taguette project database with one project, two documents, one tag."""
+    path = folder / "project.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        """
+        CREATE TABLE projects (id integer primary key, name text);
+        CREATE TABLE documents (id integer primary key, name text, project_id integer);
+        CREATE TABLE tags (id integer primary key, path text, description text,
+                           project_id integer);
+        CREATE TABLE highlights (id integer primary key, document_id integer,
+                                 start_offset, end_offset, snippet text);
+        CREATE TABLE highlight_tags (highlight_id integer, tag_id integer);
+        INSERT INTO projects VALUES (1, 'hostile');
+        INSERT INTO documents VALUES (1, 'P01', 1), (2, 'P02', 1);
+        INSERT INTO tags VALUES (1, 'pain', NULL, 1);
+        INSERT INTO highlights VALUES (1, 1, 0, 4, 'pain'), (2, 2, 3, 7, 'pain');
+        INSERT INTO highlight_tags VALUES (1, 1), (2, 1);
+        """
+        + script
+    )
+    connection.commit()
+    connection.close()
+    return path
+
+
 def refi_qde(codes: str, *, sources: str = "") -> str:
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -317,6 +343,25 @@ def position_beyond_int64(folder: Path) -> Run:
         folder, ONE_SOURCE + "UPDATE code_text SET pos1 = '99999999999999999999' WHERE ctid = 1;"
     )
     return Run(["import", str(project), "-o", str(folder / "out")], r"pos1: '99999999999999999999'")
+
+
+def taguette_position_as_text(folder: Path) -> Run:
+    db = taguette(folder, "UPDATE highlights SET end_offset = 'x7' WHERE id = 2;")
+    return Run(
+        ["import", str(db), "-o", str(folder / "out")],
+        r"highlight 2: end_offset: 'x7' is not a position",
+    )
+
+
+def taguette_null_names(folder: Path) -> Run:
+    db = taguette(folder, "UPDATE documents SET name = NULL WHERE id = 2;")
+    out = folder / "study"
+
+    def check() -> None:
+        people = (out / "participants.csv").read_text(encoding="utf-8")
+        assert "None" not in people and "document 2" in people, people
+
+    return Run(["import", str(db), "-o", str(out)], None, output=out, check=check)
 
 
 def qualcoder_null_names(folder: Path) -> Run:
@@ -646,6 +691,8 @@ CASES: list[Case] = [
     Case("position-text", "13", "a position stored as text", position_as_text),
     Case("position-blob", "13", "a position stored as a BLOB", position_as_blob),
     Case("position-int64", "13", "a position beyond int64", position_beyond_int64),
+    Case("taguette-position-text", "13", "a Taguette offset stored as text", taguette_position_as_text),
+    Case("taguette-null-names", "15", "a Taguette document with a NULL name", taguette_null_names),
     Case("qualcoder-null-names", "15", "NULL code name and coder", qualcoder_null_names),
     Case("qualcoder-deep", "13", "3000 levels of categories", qualcoder_deep_categories),
     Case("refi-deep", "13", "1500 levels of REFI Codes", refi_deep_codes),
