@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import polars as pl
+import pytest
 
 from toolkit import privacy
 from toolkit.analysis import analyse_matrix, analyse_prevalence, settings_for
@@ -93,3 +95,30 @@ def test_with_min_cell_no_hidden_count_shows() -> None:
     for combo in itertools.combinations(["sex", "age"], 1):
         assert matrix.group_by(list(combo)).len()["len"].min() >= k
     assert any("left out" in note for note in results.notes)
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_long_and_repeated_labels_make_valid_files(tmp_path: Path, fmt: str) -> None:
+    import pyreadstat
+
+    from toolkit.report.matrix import write_matrix
+
+    long = "Experiences of diagnostic delay and of being disbelieved by health professionals"
+    study = make_study(
+        {"participant_id": ["a", "b"], "sex": ["F", "M"]},
+        {
+            "code_id": ["p", "q", "p1", "q1"],
+            "label": [long, "Fatigue", "Other", "Other"],
+            "parent_id": ["", "", "p", "q"],
+        },
+        {"participant_id": ["a", "b"], "code_id": ["p1", "q1"]},
+    )
+    out = tmp_path / f"m.{fmt}"
+    write_matrix(analyse_matrix(study, settings_for(study)), out, fmt=fmt)
+    reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    frame, meta = reader(str(out), output_format="polars")
+    labels = list(meta.column_names_to_labels.values())
+    # Two nodes labelled "Other" are told apart by their parents.
+    assert "Fatigue / Other" in labels and any(lab and lab.endswith("/ Other") for lab in labels)
+    assert all(len(name) <= 30 for name in frame.columns)
+    assert frame.height == 2

@@ -1,7 +1,8 @@
 """Writing the codes-by-cases matrix: CSV, XLSX, Parquet, SPSS ``.sav`` and Stata ``.dta``.
 
 The matrix comes protected from :func:`toolkit.analysis.analyse_matrix`; this module lays it
-out. Node columns hold 1 when the participant voiced the node or a node below it, else 0 (or
+out. Node columns are headed by the node's label (with its parent's where two share one)
+and hold 1 when the participant voiced the node or a node below it, else 0 (or
 the segment counts, ``counts=True``). SPSS and Stata files get variable names those programs
 accept, the node's label and the attribute's label as variable labels, and value labels for
 every categorical attribute (its levels, coded 1, 2, …, in their order) and for 0/1 nodes
@@ -11,6 +12,7 @@ every categorical attribute (its levels, coded 1, 2, …, in their order) and fo
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +24,39 @@ from toolkit.errors import EnvironmentProblem, UsageError
 from toolkit.model import CODE_ID
 from toolkit.output import atomic_path, frame_to_csv, neutralise_formulas, write_bytes_atomic
 
-#: Stata's limit on a variable name (SPSS allows 64 bytes).
-NAME_LIMIT = 32
+#: Variable names stay under Stata's 32 characters: pyreadstat refuses a 32-character name
+#: that carries value labels (SPSS allows 64 bytes).
+NAME_LIMIT = 30
+
+
+def node_headers(codebook: pl.DataFrame, nodes: list[str], taken: set[str]) -> dict[str, str]:
+    """A readable, unique column header per node: its label; where two nodes share a label
+    (or a label is an attribute's name), the parent's label before it; else its code id."""
+    label = {c: str(lab or c) for c, lab in zip(codebook[CODE_ID], codebook["label"], strict=True)}
+    parent = dict(zip(codebook[CODE_ID], codebook["parent_id"], strict=True))
+    first = {n: label[n] for n in nodes}
+    counts = Counter(first.values())
+    headers: dict[str, str] = {}
+    for node in nodes:
+        header = first[node]
+        if counts[header] > 1 or header in taken:
+            up = parent.get(node)
+            header = f"{label[up]} / {header}" if up in label else header
+        if header in taken or header in headers.values():
+            header = f"{first[node]} [{node}]"
+        headers[node] = header
+    return headers
 
 
 def matrix_frame(results: Results, *, counts: bool) -> tuple[pl.DataFrame, list[str]]:
-    """The matrix to write and its node columns (0/1 unless ``counts``)."""
+    """The matrix to write and its node columns (headed by labels; 0/1 unless ``counts``)."""
     matrix = results.need("matrix")
     nodes = [n for n in results.study.codebook[CODE_ID].to_list() if n in matrix.columns]
     if not counts:
         matrix = matrix.with_columns((pl.col(n) > 0).cast(pl.Int64) for n in nodes)
-    return matrix, nodes
+    taken = {c for c in matrix.columns if c not in nodes}
+    headers = node_headers(results.study.codebook, nodes, taken)
+    return matrix.rename(headers), [headers[n] for n in nodes]
 
 
 def matrix_format(fmt: str | None, output: Path) -> str:
@@ -80,12 +104,11 @@ def _labelled(
     names = variable_names(matrix.columns)
     labels: dict[str, str] = {}
     values: dict[str, dict[int, str]] = {}
-    node_labels = dict(zip(study.codebook[CODE_ID], study.codebook["label"], strict=True))
     exprs: list[pl.Expr] = []
     for column in matrix.columns:
         name = names[column]
         if column in nodes:
-            labels[name] = str(node_labels.get(column) or column)
+            labels[name] = column
             if not counts:
                 values[name] = {0: "No", 1: "Yes"}
             exprs.append(pl.col(column).alias(name))
@@ -152,6 +175,8 @@ def write_matrix(
                 "pip install 'raremix[spss-stata]' (or pip install pyreadstat)"
             ) from None
         coded, labels, values = _labelled(matrix, results, nodes, counts)
+        if chosen == "dta":  # Stata's variable labels hold 80 characters
+            labels = {k: v if len(v) <= 80 else v[:79] + "…" for k, v in labels.items()}
         writer: Any = pyreadstat.write_sav if chosen == "sav" else pyreadstat.write_dta
         with atomic_path(output) as tmp:
             writer(coded, str(tmp), column_labels=labels, variable_value_labels=values)
