@@ -310,6 +310,22 @@ def input_outside_study(folder: Path) -> Run:
     )
 
 
+def report_lists_outside_input(folder: Path) -> Run:
+    """Item 16: the report's provenance names the input outside the study folder."""
+    root = study(folder)
+    shutil.move(root / "codebook.csv", folder / "shared-codebook.csv")
+    set_input(root, "codebook", "../shared-codebook.csv")
+    out = folder / "report"
+
+    def check() -> None:
+        text = (out / "report.qmd").read_text(encoding="utf-8")
+        assert "codebook: ../shared-codebook.csv (outside the study folder)" in text
+
+    return Run(
+        ["report", str(root), "--format", "html", "-o", str(out)], None, output=out, check=check
+    )
+
+
 def sqlite_table_names(folder: Path) -> Run:
     project = qualcoder(
         folder,
@@ -687,6 +703,7 @@ CASES: list[Case] = [
     Case("input-fifo", "10", "codings: a FIFO", input_fifo),
     Case("import-device", "10", "raremix import /dev/zero", import_device),
     Case("input-outside", "16", "an input outside the study folder: read, and warned about", input_outside_study),
+    Case("report-outside-input", "16", "the provenance lists an outside input", report_lists_outside_input),
     Case("sqlite-table-names", "13", 'tables named with " and SQL', sqlite_table_names),
     Case("position-text", "13", "a position stored as text", position_as_text),
     Case("position-blob", "13", "a position stored as a BLOB", position_as_blob),
