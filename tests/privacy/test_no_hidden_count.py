@@ -121,6 +121,7 @@ class Hidden:
     raw_ids: list[str]
     denominators: list[int]
     secret: str
+    labels: dict[str, str]  # code -> label, attribute -> display (a matrix may use either)
 
 
 def hidden_of(study_folder: Path) -> Hidden:
@@ -138,8 +139,15 @@ def hidden_of(study_folder: Path) -> Hidden:
     secret = (
         secret_file.read_text(encoding="utf-8").splitlines()[-1] if secret_file.exists() else ""
     )
+    labels = dict(study.codebook.select("code_id", "label").iter_rows())
+    labels |= {name: spec.display for name, spec in study.attributes.items()}
     return Hidden(
-        cells, overall, study.participants["participant_id"].to_list(), sorted(sizes), secret
+        cells,
+        overall,
+        study.participants["participant_id"].to_list(),
+        sorted(sizes),
+        secret,
+        labels,
     )
 
 
@@ -407,14 +415,22 @@ def matrix_leaks(tables: dict[str, list[dict[str, Any]]], hidden: Hidden) -> lis
         if not rows or "pseudonym" not in rows[0]:
             continue
         columns = set(rows[0])
+
+        def column(key: str, columns: set[str] = columns) -> str | None:
+            for candidate in (key, hidden.labels.get(key)):
+                if candidate in columns:
+                    return candidate
+            return None
+
         for code, variable, value in hidden.cells:
-            if code not in columns:
+            node = column(code)
+            if node is None:
                 continue
             if variable is None:
                 found.append(f"{name}: node {code} (overall count hidden) is a column")
-            elif variable in columns and any(
-                r.get(variable) == value and r.get(code) is not None for r in rows
-            ):
+                continue
+            by = column(variable)
+            if by is not None and any(r.get(by) == value and r.get(node) is not None for r in rows):
                 found.append(f"{name}: {code} by {variable} = {value} can be counted")
     return found
 
