@@ -5,10 +5,14 @@ Statistics return raw counts; :func:`disclose` makes a :class:`Results` safe to 
 - small cells (1..k−1 with ``min_cell`` k) are suppressed in the prevalence table, with the
   complements that would give them away (:func:`toolkit.privacy.suppress`);
 - every other frame hides what the prevalence table of the same results hides, and its own
-  small cells (differences, co-occurrence);
+  small cells (differences, co-occurrence, coder agreement's ``units_present``); a
+  suppressed difference keeps no words derived from its counts (caution, note);
 - the participants' characteristics (:func:`protect_cohort`) hide small counts with their
-  complements, small subgroups whole, and every minimum and maximum;
-- participants become pseudonyms (quotes, the saturation curve);
+  complements, small subgroups whole, every minimum and maximum, and any summary that
+  would give a few values away (whatever ``min_cell`` is, 1 or 2 values get no SD, median
+  or range);
+- participants become pseudonyms, a keyed random permutation with the study secret
+  (:func:`pseudonym_mapping`; quotes, the saturation curve, the matrix);
 - quotes are redacted with the study's rules, and the joint display chooses exemplars and
   attributes them only with what the tables show (:mod:`toolkit.analysis.quotes`);
 - the codes-by-cases matrix follows its own rule (:mod:`toolkit.analysis.matrix`).
