@@ -131,7 +131,7 @@ def test_docx_indents_by_style_not_spaces_and_describes_figures(study: Path) -> 
 
 def test_html_figures_have_alt_text_and_no_cloud_button(study: Path) -> None:
     source = (study / "report.html").read_text(encoding="utf-8")
-    labels = re.findall(r'role="img" aria-label="([^"]*)"', source)
+    labels = re.findall(r'role="figure" aria-label="([^"]*)"', source)
     assert len(labels) == 4 and all(label.startswith("Figure ") for label in labels)
     assert '"showSendToCloud": false' in source and '"sendDataToCloud"' in source
 
@@ -207,7 +207,7 @@ def test_phone_width_never_scrolls_sideways(study: Path, comparison: Path) -> No
                 assert width == 390, f"{folder.name}: page is {width} px wide at a 390 px phone"
                 # A legend never lies under the toolbar; no Chart Studio button exists.
                 assert page.locator("[data-title='Edit in Chart Studio']").count() == 0
-                figures = page.locator(".plot[role='img']").count()
+                figures = page.locator(".plot[role='figure']").count()
                 assert figures >= 3
         finally:
             browser.close()

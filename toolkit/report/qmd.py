@@ -238,7 +238,7 @@ def _figure_html(block: FigureBlock, label: str) -> str:
     # phone; the page itself never scrolls sideways.
     least = min(block.width, 640) if block.width > 760 else 0
     inner = f'<div style="min-width: {least}px">\n{plot}\n</div>' if least else plot
-    return f'<div class="plot" role="img" aria-label="{alt}">\n{inner}\n</div>'
+    return f'<div class="plot" role="figure" aria-label="{alt}">\n{inner}\n</div>'
 
 
 #: Tables of at most this many rows stay on one page in the PDF.
