@@ -222,3 +222,54 @@ def test_citation_file_names_this_version() -> None:
     for key in ("cff-version", "message", "title", "authors", "version", "type"):
         assert citation.get(key), key
     assert str(citation["version"]) == __version__
+
+
+def test_three_cohorts_pool_with_k_tau_i2_q_in_the_table(tmp_path: Path) -> None:
+    import shutil
+
+    import polars as pl
+
+    from toolkit.report.build import render_comparison
+
+    third = tmp_path / "third"
+    shutil.copytree(STUDY, third)
+    manifest = third / "study.yml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace(
+            "id: calciphylaxis-synthetic", "id: calciphylaxis-again-synthetic"
+        ),
+        encoding="utf-8",
+    )
+    crosswalk = pl.read_csv(CROSSWALK)
+    again = crosswalk.filter(pl.col("study_id") == "calciphylaxis-synthetic").with_columns(
+        pl.lit("calciphylaxis-again-synthetic").alias("study_id")
+    )
+    pl.concat([crosswalk, again]).write_csv(tmp_path / "crosswalk.csv")
+    out = tmp_path / "report"
+    render_comparison(
+        [*STUDIES, third],
+        crosswalk=tmp_path / "crosswalk.csv",
+        out_dir=out,
+        formats="html",
+        engine="pandoc",
+    )
+    source = (out / "report.html").read_text(encoding="utf-8")
+    header = re.search(
+        r"<thead>(.*?)</thead>", source[source.index("Theme prevalence in each") :], re.S
+    )
+    assert header is not None
+    cells = re.findall(r"<th[^>]*>(.*?)</th>", header.group(1))
+    assert cells[-5:-1] == ["k", "τ²", "I²", "Q (p)"] or cells[-4:] == ["k", "τ²", "I²", "Q (p)"]
+    text = _html_text(out / "report.html")
+    assert "No pooled estimate" not in text
+    pooled = pl.read_csv(out / "comparison.csv").filter(
+        (pl.col("cohort") == "pooled") & pl.col("k").is_not_null()
+    )
+    assert pooled.filter(pl.col("k") == 3).height > 5
+    # A theme only two cohorts have gets no pooled estimate either.
+    if pooled.filter(pl.col("k") == 2).height:
+        assert "none (k = 2)" in text
+    # Every theme over the I² threshold is listed, not only the first few.
+    over = pooled.filter((pl.col("i2") >= 0.5) & (pl.col("k") >= 3))["label"].to_list()
+    summary = text[text.index("Summary") : text.index("Each cohort is a small purposive")]
+    assert all(label in summary for label in over)

@@ -131,7 +131,11 @@ def forest(comparison: Comparison, names: dict[str, str]) -> list[FigureBlock]:
 
 def pooling_name(method: str) -> str:
     """``REML`` or ``DerSimonian–Laird``."""
-    return {"reml": "REML", "dl": "DerSimonian–Laird"}.get(method, method)
+    return {
+        "reml": "REML",
+        "dl": "DerSimonian–Laird",
+        "glmm": "a binomial–normal generalised linear mixed model",
+    }.get(method, method)
 
 
 def comparison_findings(comparison: Comparison, names: dict[str, str]) -> list[str]:
@@ -165,13 +169,17 @@ def comparison_findings(comparison: Comparison, names: dict[str, str]) -> list[s
         )
     if pools(comparison):
         pooled = comparison.prevalence.filter(
-            (pl.col("cohort") == "pooled") & pl.col("i2").is_not_null() & (pl.col("i2") >= 0.5)
+            (pl.col("cohort") == "pooled")
+            & pl.col("i2").is_not_null()
+            & (pl.col("i2") >= 0.5)
+            & (pl.col("k").is_null() | (pl.col("k") >= MIN_POOLED))
         )
         if pooled.height:
-            listed = ", ".join(
+            items = [
                 f"{r['label']} (I² {tables.pct(r['i2'], digits=0)})"
                 for r in pooled.iter_rows(named=True)
-            )
+            ]
+            listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
             found.append(
                 f"The cohorts disagree most (I² of 50% or more) on {listed}: for these themes "
                 "the pooled estimate averages over real differences and is best not quoted alone."

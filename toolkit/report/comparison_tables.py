@@ -135,20 +135,26 @@ def _pooled_cells(pooled: dict[str, Any] | None, with_pi: bool) -> list[str]:
     width = 6 if with_pi else 5
     if pooled is not None and pooled.get("suppressed"):
         return [tables.SUPPRESSED] * width
+    k = None if pooled is None else pooled.get("k")
+    if k is not None and k < MIN_POOLED:
+        # A theme only some cohorts have: below 3 cohorts no pooled estimate, here too.
+        return [f"none (k = {k})", str(k), *([tables.DASH] * (width - 2))]
     if pooled is None or not pooled.get("mapped") or pooled["prevalence"] is None:
         return [tables.DASH] * width
+    n = pooled.get("denominator")  # the pooled cohorts' participants: the rounding rule's n
     cells = [
-        f"{tables.pct(pooled['prevalence'])} ({tables.ci(pooled['ci_lower'], pooled['ci_upper'])})",
+        f"{tables.pct(pooled['prevalence'], n=n)} "
+        f"({tables.ci(pooled['ci_lower'], pooled['ci_upper'], n=n)})",
         tables.DASH if pooled.get("k") is None else str(pooled["k"]),
         tables.number(pooled.get("tau2"), digits=3),
         tables.pct(pooled["i2"], digits=0),
-        f"{tables.number(pooled.get('q'), digits=2)} (p {tables.pvalue(pooled.get('q_pvalue'))})"
+        f"{tables.number(pooled.get('q'), digits=2)} ({tables.pvalue(pooled.get('q_pvalue'))})"
         if pooled.get("q") is not None
         else tables.DASH,
     ]
     if with_pi:
         interval = _prediction(pooled) or (None, None)
-        cells.append(tables.ci(*interval))
+        cells.append(tables.ci(*interval, n=n))
     return cells
 
 
@@ -204,6 +210,10 @@ def prevalence_table(comparison: Comparison, names: dict[str, str]) -> Table:
         name="comparison",
         caption=caption,
         columns=("Theme", *(names[c] for c in comparison.cohorts), *extra),
+        # With the pooled columns the table is wide: fixed shares keep the numbers unwrapped.
+        widths=(24, *(13 for _ in comparison.cohorts), 15, 3, 6, 5, 9, *((10,) if with_pi else ()))
+        if pooled_shown
+        else None,
         rows=tuple(rows),
         align=("l", *("r" for _ in comparison.cohorts), *("r" for _ in extra)),
         indent=tuple(indent),

@@ -57,6 +57,9 @@ REFERENCES: dict[str, str] = {
     "1986;7(3):177–188.",
     "reml": "Viechtbauer W. Bias and efficiency of meta-analytic variance estimators in the "
     "random-effects model. J Educ Behav Stat. 2005;30(3):261–293.",
+    "glmm": "Stijnen T, Hamza TH, Özdemir P. Random effects meta-analysis of event outcome in "
+    "the framework of the generalized linear mixed model with applications in sparse data. "
+    "Stat Med. 2010;29(29):3046–3067.",
     "higgins": "Higgins JPT, Thompson SG. Quantifying heterogeneity in a meta-analysis. "
     "Stat Med. 2002;21(11):1539–1558.",
     "guetterman": "Guetterman TC, Fetters MD, Creswell JW. Integrating quantitative and "
