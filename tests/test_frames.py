@@ -299,7 +299,9 @@ def test_prevalence_on_generated_studies_conforms(
     from toolkit.stats.prevalence import prevalence
 
     study = GENERATORS.build(data)
-    raw = prevalence(study, by=["group"], method=method, level=level)
+    # hypergeometric: a finite population twice the sample (the other methods ignore it)
+    population = 2 * study.n_participants
+    raw = prevalence(study, by=["group"], method=method, level=level, population=population)
     assert_conforms(raw, frames.PREVALENCE, "raw prevalence")
     assert_conforms(suppress(raw, min_cell=min_cell), frames.PREVALENCE, "suppressed prevalence")
 

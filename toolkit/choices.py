@@ -17,8 +17,11 @@ CI_METHODS: tuple[str, ...] = (
     "jeffreys",
     "agresti_coull",
     "wald",
+    "hypergeometric",
 )
-"""Confidence interval methods for one proportion (``toolkit.stats.intervals``)."""
+"""Confidence interval methods for one proportion (``toolkit.stats.intervals``);
+``hypergeometric`` is for a sample from a finite population of known size
+(``study.population``)."""
 
 DIFFERENCE_METHODS: tuple[str, ...] = (
     "newcombe",

@@ -30,7 +30,9 @@ CONDITION_PLACEHOLDER = "Unknown condition — edit study.yml"
 
 # The lists live in toolkit.choices; these Literals spell them out for pydantic and mypy, and
 # tests/test_house.py checks that each one equals its list.
-CiMethod = Literal["wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald"]
+CiMethod = Literal[
+    "wilson", "wilson_cc", "clopper_pearson", "jeffreys", "agresti_coull", "wald", "hypergeometric"
+]
 DifferenceMethod = Literal["newcombe", "newcombe_cc", "miettinen_nurminen", "wald", "agresti_caffo"]
 ReportFormat = Literal["html", "pdf", "docx"]
 ParticipantUnit = Literal["case", "source", "speaker", "user"]
@@ -49,12 +51,23 @@ class Condition(_Strict):
     ontology_id: str | None = None
 
 
+class Population(_Strict):
+    """``study.population`` as a mapping: the total and, per stratum, its own size."""
+
+    total: int = Field(ge=1)
+    strata: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
 class StudyInfo(_Strict):
     id: str
     title: str = Field(min_length=1)
     condition: Condition
     synthetic: bool = False
     description: str | None = None
+    # The size N of the known, finite population the participants were drawn from (a
+    # registry): N, or {total: N, strata: {ATTRIBUTE: {LEVEL: N}}}. Prevalence intervals are
+    # then hypergeometric (toolkit.stats.intervals).
+    population: int | Population | None = Field(default=None)
 
     @field_validator("id")
     @classmethod

@@ -120,7 +120,8 @@ def test_interval_contains_estimate_and_stays_in_unit_interval(
     xn: tuple[int, int], method: str, level: float
 ) -> None:
     x, n = xn
-    lower, upper = proportion_ci(x, n, method=method, level=level)
+    # population: the hypergeometric interval's N (every other method ignores it)
+    lower, upper = proportion_ci(x, n, method=method, level=level, population=3 * n)
     assert 0.0 <= lower <= x / n + 1e-12
     assert x / n - 1e-12 <= upper <= 1.0
 
@@ -133,7 +134,7 @@ def test_interval_contains_estimate_and_stays_in_unit_interval(
 def test_symmetry_x_and_n_minus_x(xn: tuple[int, int]) -> None:
     x, n = xn
     for method in METHODS:
-        lower, upper = proportion_ci(x, n, method=method)
-        mirror_lower, mirror_upper = proportion_ci(n - x, n, method=method)
+        lower, upper = proportion_ci(x, n, method=method, population=3 * n)
+        mirror_lower, mirror_upper = proportion_ci(n - x, n, method=method, population=3 * n)
         assert lower == pytest.approx(1 - mirror_upper, abs=1e-9)
         assert upper == pytest.approx(1 - mirror_lower, abs=1e-9)

@@ -28,8 +28,17 @@ if TYPE_CHECKING:
 def _prevalence(study: Study, settings: Settings, by: Sequence[str] = ()) -> pl.DataFrame:
     from toolkit.stats.prevalence import prevalence
 
+    strata: dict[str, dict[str, int]] = {}
+    for attribute, value, size in settings.population_strata:
+        strata.setdefault(attribute, {})[value] = size
     return prevalence(
-        study, by=by, method=settings.ci_method, level=settings.ci_level, coder=settings.coder
+        study,
+        by=by,
+        method=settings.ci_method,
+        level=settings.ci_level,
+        coder=settings.coder,
+        population=settings.population,
+        population_strata=strata,
     )
 
 

@@ -55,6 +55,9 @@ class Settings:
         min_subgroup: the key findings mention a difference between two subgroups only
             when both have at least this many participants (``report.min_subgroup``,
             default 10; issue 12).
+        population: N of ``study.population``, the known finite population the participants
+            were drawn from; with it the interval method is ``hypergeometric``.
+        population_strata: per attribute, level and size, from ``study.population.strata``.
     """
 
     ci_method: str = "wilson"
@@ -77,9 +80,16 @@ class Settings:
     redaction: Redaction | None = field(default=None, compare=False, repr=False)
     participant_unit: str = "case"
     min_subgroup: int = 10
+    population: int | None = None
+    population_strata: tuple[tuple[str, str, int], ...] = ()
 
     def __post_init__(self) -> None:
         check_ci(self.ci_method, self.ci_level)
+        if self.ci_method == "hypergeometric" and self.population is None:
+            raise UsageError(
+                "the hypergeometric interval needs study.population: the size N of the known "
+                "population the participants were drawn from"
+            )
         if self.difference_method not in DIFFERENCE_METHODS:
             raise UsageError(
                 f"unknown difference method '{self.difference_method}'; choose one of "
@@ -110,6 +120,19 @@ class Settings:
         return values
 
 
+def _population(manifest: Manifest) -> tuple[int | None, tuple[tuple[str, str, int], ...]]:
+    """``study.population``: N and the per-stratum sizes (attribute, level, N)."""
+    declared = manifest.study.population
+    if declared is None or isinstance(declared, int):
+        return declared, ()
+    strata = tuple(
+        (attribute, level, size)
+        for attribute, sizes in declared.strata.items()
+        for level, size in sizes.items()
+    )
+    return declared.total, strata
+
+
 def check_ci(method: str, level: float) -> None:
     """Raise :class:`UsageError` for an unknown interval method or a level outside (0, 1)."""
     if method not in CI_METHODS:
@@ -132,8 +155,12 @@ def resolve_settings(manifest: Manifest, **overrides: Any) -> Settings:
         UsageError: an unknown method or a level outside (0, 1).
     """
     analysis, report, privacy = manifest.analysis, manifest.report, manifest.privacy
+    population, population_strata = _population(manifest)
     base = Settings(
-        ci_method=analysis.ci.method,
+        population=population,
+        population_strata=population_strata,
+        # A declared population makes every prevalence interval a finite-population one.
+        ci_method="hypergeometric" if population is not None else analysis.ci.method,
         ci_level=float(analysis.ci.level),
         difference_method=analysis.difference_ci,
         min_cell=analysis.min_cell,

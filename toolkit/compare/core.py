@@ -311,7 +311,8 @@ def _count(
         reached |= set(codes["theme_id"].to_list())
     used = theme_info.filter(pl.col("theme_id").is_in(sorted(reached)))
     ci = {c.cohort: (c.ci_method, c.ci_level) for c in settings.cohorts}
-    rows = counting.cohort_rows(studies, used, per_study, ci)
+    sizes = {c.cohort: c.population for c in settings.cohorts}
+    rows = counting.cohort_rows(studies, used, per_study, ci, sizes)
     return rows, used["theme_id"].to_list()
 
 

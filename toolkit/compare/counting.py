@@ -132,6 +132,7 @@ def cohort_frame(
     codes: pl.DataFrame,
     *,
     ci: tuple[str, float],
+    population: int | None = None,
 ) -> pl.DataFrame:
     """One row per used theme for ``study``: counts where the study maps the theme, else null.
 
@@ -141,6 +142,7 @@ def cohort_frame(
         counts: :func:`theme_counts`'s counts.
         codes: :func:`theme_counts`'s codes.
         ci: the cohort's interval method and level.
+        population: the cohort's finite population N (hypergeometric intervals), or None.
     """
     mapped = pl.col("codes").is_not_null()
     frame = used.join(codes, on="theme_id", how="left", maintain_order="left").join(
@@ -161,6 +163,7 @@ def cohort_frame(
         pl.when(mapped).then(pl.col("segments").fill_null(0)).alias("segments"),
         pl.lit(False).alias("suppressed"),
         pl.col("order").alias("_order"),
+        pl.lit(population, pl.Float64).alias("_population"),
     ).cast(COHORT_SCHEMA)  # type: ignore[arg-type]
 
 
@@ -174,13 +177,16 @@ def with_intervals(frame: pl.DataFrame) -> pl.DataFrame:
         rows = group["_i"].to_numpy()
         x = group["participants"].to_numpy().astype(np.float64)
         n = group["denominator"].to_numpy().astype(np.float64)
-        lower[rows], upper[rows] = proportion_limits(x, n, method=str(method), level=float(level))
+        big = group["_population"].to_numpy() if method == "hypergeometric" else None
+        lower[rows], upper[rows] = proportion_limits(
+            x, n, method=str(method), level=float(level), population=big
+        )
         prevalence[rows] = x / n
     return frame.with_columns(
         pl.Series("prevalence", prevalence, dtype=pl.Float64).fill_nan(None),
         pl.Series("ci_lower", lower, dtype=pl.Float64).fill_nan(None),
         pl.Series("ci_upper", upper, dtype=pl.Float64).fill_nan(None),
-    )
+    ).drop("_population")
 
 
 def cohort_rows(
@@ -188,10 +194,16 @@ def cohort_rows(
     used: pl.DataFrame,
     per_study: dict[str, tuple[pl.DataFrame, pl.DataFrame]],
     ci: dict[str, tuple[str, float]],
+    populations: dict[str, int | None] | None = None,
 ) -> pl.DataFrame:
     """Every cohort's rows for the used themes, with intervals and ``comparable``."""
+    sizes = populations or {}
     rows = pl.concat(
-        [cohort_frame(s, used, *per_study[s.id], ci=ci[s.id]) for s in studies], how="vertical"
+        [
+            cohort_frame(s, used, *per_study[s.id], ci=ci[s.id], population=sizes.get(s.id))
+            for s in studies
+        ],
+        how="vertical",
     )
     rows = with_intervals(rows)
     comparable = rows.group_by("theme_id").agg(pl.col("mapped").all().alias("comparable"))

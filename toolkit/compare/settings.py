@@ -26,6 +26,7 @@ class CohortSettings:
         coder: only this coder's codings count (None: all codings).
         min_cell: the study's own ``analysis.min_cell`` (its own reports hide counts below
             it; the comparison's privacy note says where the two differ).
+        population: the cohort's known population N (``study.population``), or None.
     """
 
     cohort: str
@@ -33,6 +34,7 @@ class CohortSettings:
     ci_level: float
     coder: str | None
     min_cell: int = 0
+    population: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,11 @@ class CompareSettings:
         return {
             "ci_method": self.ci_method,
             "ci_level": self.ci_level,
-            "ci": {c.cohort: {"method": c.ci_method, "level": c.ci_level} for c in self.cohorts},
+            "ci": {
+                c.cohort: {"method": c.ci_method, "level": c.ci_level}
+                | ({"population": c.population} if c.population else {})
+                for c in self.cohorts
+            },
             "level": self.level,
             "pooling": self.pooling,
             "pooling_method": self.pooling_description,
@@ -109,6 +115,16 @@ class CompareSettings:
             "matching": self.matching,
             "crosswalk": self.crosswalk_file,
         }
+
+
+def _population(study: Study) -> int | None:
+    declared = study.manifest.study.population
+    return declared if declared is None or isinstance(declared, int) else declared.total
+
+
+def _own_method(study: Study) -> str:
+    """A study's own interval: hypergeometric when it declares its population."""
+    return "hypergeometric" if _population(study) else study.manifest.analysis.ci.method
 
 
 def _check_choice(kind: str, value: str, choices: Sequence[str]) -> None:
@@ -171,13 +187,20 @@ def resolve_settings(
     cohorts = tuple(
         CohortSettings(
             cohort=s.id,
-            ci_method=method or s.manifest.analysis.ci.method,
+            ci_method=method or _own_method(s),
             ci_level=float(s.manifest.analysis.ci.level if level is None else level),
             coder=s.manifest.analysis.coder,
             min_cell=s.manifest.analysis.min_cell,
+            population=_population(s),
         )
         for s in studies
     )
+    lacking = [c.cohort for c in cohorts if c.ci_method == "hypergeometric" and not c.population]
+    if lacking:
+        raise UsageError(
+            f"the hypergeometric interval needs study.population; {', '.join(lacking)} "
+            "declares none"
+        )
     return CompareSettings(
         cohorts=cohorts,
         level=float(level) if level is not None else cohorts[0].ci_level,

@@ -12,6 +12,13 @@ DasGupta (2001), Stat Sci 16:101–133:
 - ``agresti_coull``: Wald interval around the shrunken estimate (x + z²/2) / (n + z²).
 - ``wald``: the textbook normal approximation (method 1); poor at small n, provided for
   comparison with other software.
+- ``hypergeometric``: for a sample of n from a known, finite population of N (a registry of a
+  rare disease): the exact interval for the population proportion M/N, inverting the tails of
+  the hypergeometric distribution at the integer counts M, the finite-population analogue of
+  Clopper–Pearson (Wright 1991, Stat Prob Letters 11:1; Wang 2015, JASA 110:1640). The
+  interval holds every M with P(X ≥ x | M) ≥ α/2 and P(X ≤ x | M) ≥ α/2; it narrows as n
+  approaches N (n = N: the observed proportion itself) and tends to Clopper–Pearson as N
+  grows. Needs ``population``.
 
 All limits are clipped to [0, 1].
 """
@@ -128,12 +135,53 @@ def _wald(x: FloatArray, n: FloatArray, z: float) -> tuple[FloatArray, FloatArra
     return p - half, p + half
 
 
+def _hypergeometric(
+    x: FloatArray, n: FloatArray, population: FloatArray, alpha: float
+) -> tuple[FloatArray, FloatArray]:
+    """Exact limits M_L / N and M_U / N by integer bisection on M (tails monotone in M)."""
+    from scipy.stats import hypergeom
+
+    big = np.broadcast_to(population, x.shape).astype(np.float64)
+    top = big - (n - x)  # the most successes the population can hold
+
+    def search(low: FloatArray, high: FloatArray, inside: Any) -> FloatArray:
+        # ``inside(M)`` is monotone: false below the limit, true from it (lower limit).
+        low, high = low.copy(), high.copy()
+        while True:
+            todo = high - low > 0
+            if not todo.any():
+                return low
+            mid = np.floor((low + high) / 2.0)
+            ok = inside(mid)
+            high = np.where(todo & ok, mid, high)
+            low = np.where(todo & ~ok, mid + 1.0, low)
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Lower: the smallest M with P(X ≥ x | M) ≥ α/2 (it grows with M).
+        m_low = search(x, top, lambda m: hypergeom.sf(x - 1, big, m, n) >= alpha / 2)
+        # Upper: the largest M with P(X ≤ x | M) ≥ α/2 (it falls with M): the smallest M
+        # whose successor fails, found on −M.
+        m_high = -search(-top, -x, lambda m: hypergeom.cdf(x, big, -m, n) >= alpha / 2)
+    return m_low / big, m_high / big
+
+
 def proportion_limits(
-    x: FloatArray, n: FloatArray, *, method: str, level: float
+    x: FloatArray,
+    n: FloatArray,
+    *,
+    method: str,
+    level: float,
+    population: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Unchecked, vectorised core of :func:`proportion_ci` (arrays in, arrays out)."""
     z = z_value(level)
-    if method == "wilson":
+    if method == "hypergeometric":
+        if population is None:
+            raise UsageError(
+                "the hypergeometric interval needs the population size N (study.population)"
+            )
+        lower, upper = _hypergeometric(x, n, np.asarray(population, dtype=np.float64), 1 - level)
+    elif method == "wilson":
         lower, upper = _wilson(x, n, z)
     elif method == "wilson_cc":
         lower, upper = _wilson_cc(x, n, z)
@@ -154,14 +202,29 @@ def proportion_limits(
 
 @overload
 def proportion_ci(
-    successes: int | float, totals: int | float, *, method: str = ..., level: float = ...
+    successes: int | float,
+    totals: int | float,
+    *,
+    method: str = ...,
+    level: float = ...,
+    population: Any = ...,
 ) -> tuple[float, float]: ...
 @overload
 def proportion_ci(
-    successes: ArrayLike, totals: ArrayLike, *, method: str = ..., level: float = ...
+    successes: ArrayLike,
+    totals: ArrayLike,
+    *,
+    method: str = ...,
+    level: float = ...,
+    population: Any = ...,
 ) -> tuple[FloatArray, FloatArray] | tuple[float, float]: ...
 def proportion_ci(
-    successes: Any, totals: Any, *, method: str = "wilson", level: float = 0.95
+    successes: Any,
+    totals: Any,
+    *,
+    method: str = "wilson",
+    level: float = 0.95,
+    population: Any = None,
 ) -> tuple[Any, Any]:
     """Confidence interval for the proportion ``successes / totals``.
 
@@ -170,15 +233,18 @@ def proportion_ci(
             (sequence, numpy array or polars Series).
         totals: number of participants (n), same shape as ``successes`` or broadcastable.
         method: one of ``wilson`` (default), ``wilson_cc``, ``clopper_pearson``,
-            ``jeffreys``, ``agresti_coull``, ``wald``.
+            ``jeffreys``, ``agresti_coull``, ``wald``, ``hypergeometric``.
         level: confidence level, strictly between 0 and 1.
+        population: N, the size of the finite population sampled (scalar or one per
+            proportion); needed by ``hypergeometric``, ignored by the other methods.
 
     Returns:
         ``(lower, upper)``: floats for scalar input, numpy arrays otherwise; clipped to [0, 1].
 
     Raises:
-        UsageError: x > n, negative or fractional counts, n = 0, a level outside (0, 1), or an
-            unknown method; the message names the argument.
+        UsageError: x > n, negative or fractional counts, n = 0, a level outside (0, 1), an
+            unknown method, or (hypergeometric) no population or one smaller than n; the
+            message names the argument.
 
     Example:
         >>> lower, upper = proportion_ci(81, 263)
@@ -200,7 +266,17 @@ def proportion_ci(
             f"successes and totals have different lengths ({np.shape(successes)} and {np.shape(totals)})"
         ) from None
     _check_counts(x, n, "successes", "totals")
-    lower, upper = proportion_limits(x, n, method=method, level=float(level))
+    big = None
+    if method == "hypergeometric":
+        if population is None:
+            raise UsageError(
+                "population is needed for the hypergeometric interval: the size N of the "
+                "finite population the participants were drawn from"
+            )
+        big = as_counts("population", population)
+        if (np.broadcast_to(big, n.shape) < n).any():
+            raise UsageError("population must be at least the sample size (N ≥ n)")
+    lower, upper = proportion_limits(x, n, method=method, level=float(level), population=big)
     if scalar:
         return float(lower), float(upper)
     return lower, upper
