@@ -87,11 +87,19 @@ def normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
     """
     out: list[str] = []
     spans: list[tuple[int, int]] = []
-    i, size = 0, len(text)
-    while i < size:
+    size = len(text)
+    position = 0
+    # Plain printable ASCII between the characters that need work is copied as it is.
+    for match in _SPECIAL.finditer(text):
+        i = match.start()
+        if i < position:
+            continue
+        if i > position:
+            out.append(text[position:i])
+            spans.extend(zip(range(position, i), range(position + 1, i + 1), strict=True))
         ch = text[i]
         if ch in _INVISIBLE:
-            i += 1
+            position = i + 1
             continue
         if ch.isspace():
             j = i
@@ -99,17 +107,34 @@ def normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
                 j += 1
             out.append(" ")
             spans.append((i, j))
-            i = j
+            position = j
             continue
+        first = i
+        plain_before = (
+            spans and spans[-1] == (i - 1, i) and (len(spans) < 2 or spans[-2] != (i - 1, i))
+        )
+        if unicodedata.combining(ch) and plain_before and out[-1]:
+            # A mark on the plain character before it: normalised together ("e" + "́").
+            first = i - 1
+            out[-1] = out[-1][:-1]
+            spans.pop()
         j = i + 1
         while j < size and unicodedata.combining(text[j]):
             j += 1
-        piece = unicodedata.normalize("NFKC", text[i:j]).translate(_SAME)
+        piece = unicodedata.normalize("NFKC", text[first:j]).translate(_SAME)
         for char in piece:
             out.append(" " if char.isspace() else char)
-            spans.append((i, j))
-        i = j
+            spans.append((first, j))
+        position = j
+    if position < size:
+        out.append(text[position:])
+        spans.extend(zip(range(position, size), range(position + 1, size + 1), strict=True))
     return "".join(out), spans
+
+
+#: Characters :func:`normalise` must look at: whitespace, anything beyond printable ASCII,
+#: the backtick (an apostrophe).
+_SPECIAL = re.compile(r"[^\x21-\x5f\x61-\x7e]")
 
 
 def _normalised_value(value: str) -> str:
@@ -197,33 +222,57 @@ def redaction_rules(
     return rules
 
 
+#: Text that needs no normalisation: printable ASCII (no backtick) and single spaces.
+_NEEDS_NORMALISING = re.compile(r"[^\x21-\x5f\x61-\x7e ]| {2}")
+
+
 def _redact_piece(
     text: str, rules: Sequence[Rule], replacement: str, counts: dict[str, int]
 ) -> str:
-    """Apply ``rules[0]`` to the normalised text, replace the original spans it matched,
-    and the remaining rules to the pieces between (a replacement is never looked at again)."""
+    """Apply the rules in order to the normalised text, each to what earlier rules left
+    (a match is never looked at again), and replace the original spans they matched.
+
+    The text is normalised once (not at all when it is plain ASCII with single spaces): a
+    quotation costs a few regular-expression passes, as without normalisation.
+    """
     if not rules or not text:
         return text
-    rule, rest = rules[0], rules[1:]
-    normalised, spans = normalise(text)
+    if _NEEDS_NORMALISING.search(text) is None:
+        normalised, spans = text, None
+    else:
+        normalised, spans = normalise(text)
+    segments = [(0, len(normalised))]
     cuts: list[tuple[int, int]] = []
-    for match in rule.pattern.finditer(normalised):
-        if match.end() == match.start():
-            continue
-        if rule.accept is not None and not rule.accept(match.group(0)):
-            continue
-        start, end = spans[match.start()][0], spans[match.end() - 1][1]
-        if cuts and start < cuts[-1][1]:
-            continue
-        cuts.append((start, end))
-    counts[rule.name] = counts.get(rule.name, 0) + len(cuts)
+    for rule in rules:
+        found = 0
+        remaining: list[tuple[int, int]] = []
+        for low, high in segments:
+            # A slice of its own, as if the text around it were already replaced: a
+            # lookbehind at its start sees nothing, as it would see "[redacted]".
+            position = low
+            for match in rule.pattern.finditer(normalised[low:high]):
+                if match.end() == match.start():
+                    continue
+                if rule.accept is not None and not rule.accept(match.group(0)):
+                    continue
+                remaining.append((position, low + match.start()))
+                cuts.append((low + match.start(), low + match.end()))
+                position = low + match.end()
+                found += 1
+            remaining.append((position, high))
+        segments = [(a, b) for a, b in remaining if b > a]
+        counts[rule.name] = counts.get(rule.name, 0) + found
+    if not cuts:
+        return text
     out: list[str] = []
     position = 0
-    for start, end in cuts:
-        out.append(_redact_piece(text[position:start], rest, replacement, counts))
+    for start, end in sorted(cuts):
+        if spans is not None:
+            start, end = spans[start][0], spans[end - 1][1]
+        out.append(text[position:start])
         out.append(replacement)
         position = end
-    out.append(_redact_piece(text[position:], rest, replacement, counts))
+    out.append(text[position:])
     return "".join(out)
 
 
