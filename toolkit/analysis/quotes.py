@@ -27,7 +27,7 @@ the report only lays it out:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -210,15 +210,20 @@ def joint_display(
     labels = descriptor_labels(results, descriptors)
     hidden_cells = _hidden_theme_cells(prevalence) if settings.suppressing else set()
     below = closure(study.codebook).filter(pl.col("ancestor_id").is_in(codes))
-    under: dict[str, list[str]] = {c: [] for c in codes}
-    for ancestor, code in below.select("ancestor_id", "code_id").iter_rows():
-        under[ancestor].append(code)
     mapping = dict(results.need("pseudonyms").iter_rows())
     rank = {p: i for i, p in enumerate(sorted(mapping.values(), key=lambda p: int(p[1:])))}
     voiced = _voiced(results, codes)
     everyone = set(mapping)
     has_flag = "exemplar" in quotes.columns
-    rows = quotes.with_row_index("_position").to_dicts()
+    # Each theme's quotations (codings at or below it), in the codings' order.
+    joined = (
+        quotes.with_row_index("_position")
+        .join(below.select("ancestor_id", "code_id"), on="code_id")
+        .sort("_position")
+    )
+    under: dict[str, list[dict[str, Any]]] = {c: [] for c in codes}
+    for part in joined.partition_by("ancestor_id", maintain_order=True):
+        under[part["ancestor_id"][0]] = part.to_dicts()
     used_texts: list[str] = []
     supplied: dict[str, int] = {}
     inferences = _inferences(meta_inferences)
@@ -226,8 +231,7 @@ def joint_display(
     for theme in themes.iter_rows(named=True):
         code = theme["code_id"]
         shown = theme["participants"] is not None
-        inside = set(under[code])
-        candidates = [r for r in rows if r["code_id"] in inside] if shown else []
+        candidates = under[code] if shown else []
         flagged = [r for r in candidates if has_flag and r.get("exemplar") is True]
         chosen_by = "researcher" if flagged else "spread"
         pool = flagged or [r for r in candidates if not (has_flag and r.get("exemplar") is False)]
@@ -275,24 +279,28 @@ def _pick(
     picks: list[dict[str, Any]] = []
     people: set[str] = set()
     while len(picks) < count:
-        options = [
-            r
-            for r in pool
-            if r["pseudonym"] not in people and not _repeats(_text_key(r["quote"]), used_texts)
-        ]
-        if not options:
-            break
-        if keep_order:
-            best = options[0]
-        else:
-            best = min(
-                options,
+        ordered: Iterable[dict[str, Any]] = (
+            pool
+            if keep_order
+            else sorted(
+                pool,
                 key=lambda r: (
                     supplied.get(r["pseudonym"], 0),
                     rank[r["pseudonym"]],
                     r["_position"],
                 ),
             )
+        )
+        best = next(
+            (
+                r
+                for r in ordered
+                if r["pseudonym"] not in people and not _repeats(_text_key(r["quote"]), used_texts)
+            ),
+            None,
+        )
+        if best is None:
+            break
         picks.append(best)
         people.add(best["pseudonym"])
         used_texts.append(_text_key(best["quote"]))
