@@ -107,3 +107,15 @@ def test_key_file_matches_every_document(study_folder: Path, tmp_path: Path) -> 
         assert lookup[row[0]] == row[1]
     secret = (study_folder / SECRET_FILE).read_text(encoding="utf-8").splitlines()[-1]
     assert secret not in key.read_text(encoding="utf-8")
+
+
+def test_outputs_naming_nobody_need_no_secret(study_folder: Path) -> None:
+    """Prevalence names no participant: it neither creates nor needs the secret."""
+    from toolkit.analysis import analyse_prevalence
+
+    study, settings = load(study_folder)
+    results = analyse_prevalence(study, settings, by=["sex"])
+    assert results.pseudonyms is None
+    assert not (study_folder / SECRET_FILE).exists()
+    analyse_study(study, settings)
+    assert (study_folder / SECRET_FILE).exists()

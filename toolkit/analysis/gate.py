@@ -391,8 +391,12 @@ def pseudonym_mapping(study: Study) -> pl.DataFrame:
 
 
 def _pseudonymous(results: Results) -> Results:
-    """Pseudonyms instead of participant ids; redacted quotes."""
+    """Pseudonyms instead of participant ids; redacted quotes. Results that name no
+    participant need no pseudonyms (nor the study secret: a read-only folder still gives
+    its prevalence table)."""
     study = results.study
+    if all(getattr(results, name) is None for name in ("quotes", "saturation", "matrix")):
+        return results
     mapping = results.pseudonyms if results.pseudonyms is not None else pseudonym_mapping(study)
     quotes, redactions = results.quotes, results.redactions
     if quotes is not None:
