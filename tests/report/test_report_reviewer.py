@@ -144,6 +144,17 @@ def test_prose_has_no_raw_ids_lists_or_plural_s(study: Path, comparison: Path) -
             assert "disease_status" not in prose, fmt
             assert not re.search(r"\[['\d]", prose), fmt  # a Python list
             assert "–min-cell" not in text, fmt
+        # Sentences (paragraphs and list items, not table cells) name no snake_case id (a
+        # theme, code or attribute id); setting names such as min_cell are allowed.
+        source = (folder / "report.html").read_text(encoding="utf-8")
+        source = source[: source.index('id="provenance"')]
+        sentences = " ".join(re.findall(r"<(?:p|li)>(.*?)</(?:p|li)>", source, re.S))
+        xml = _docx_xml(folder / "report.docx")
+        xml = re.sub(r"<w:tbl>.*?</w:tbl>", " ", xml, flags=re.S)
+        for fmt, words in (("html", re.sub(r"<[^>]+>", " ", sentences)), ("docx", _docx_text(xml))):
+            words = words[: words.index("Provenance")] if "Provenance" in words else words
+            ids = set(re.findall(r"(?<![.\w])[a-z]+(?:_[a-z]+)+\b", words)) - {"min_cell"}
+            assert not ids, (folder.name, fmt, ids)
 
 
 def test_references_and_methods(study: Path) -> None:

@@ -119,7 +119,7 @@ def build_comparison_report(
                 "It demonstrates raremix and is not evidence about these conditions."
             ),
         )
-    notes_frame = compare_notes.notes_frame(comparison)
+    notes_frame = compare_notes.notes_frame(comparison, names)
     notes = [m for m in notes_frame["message"].to_list() if m]
     sections: list[Section] = [
         Section("summary", "Summary", tuple(_summary(studies, comparison, names))),
