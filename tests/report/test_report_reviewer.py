@@ -220,6 +220,18 @@ def test_phone_width_never_scrolls_sideways(study: Path, comparison: Path) -> No
                 assert page.locator("[data-title='Edit in Chart Studio']").count() == 0
                 figures = page.locator(".plot[role='figure']").count()
                 assert figures >= 3
+                # No legend overlaps its figure's toolbar (the toolbar shows on hover).
+                overlaps = page.evaluate(
+                    """() => [...document.querySelectorAll('.js-plotly-plot')].filter(plot => {
+                        const bar = plot.querySelector('.modebar');
+                        const legend = plot.querySelector('.legend');
+                        if (!bar || !legend) return false;
+                        const a = bar.getBoundingClientRect(), b = legend.getBoundingClientRect();
+                        return a.left < b.right && b.left < a.right
+                            && a.top < b.bottom && b.top < a.bottom;
+                    }).map(plot => plot.id)"""
+                )
+                assert not overlaps, overlaps
         finally:
             browser.close()
 

@@ -214,6 +214,10 @@ def cooccurrence_section(study: Study, results: Results) -> Section | None:
     )
 
 
+def _sentence(text: str) -> str:
+    return text if text.endswith(".") else text + "."
+
+
 def saturation_section(study: Study, results: Results) -> Section:
     """The saturation statement, method and curve, or why it was not assessed."""
     sat = results.saturation
@@ -235,7 +239,7 @@ def saturation_section(study: Study, results: Results) -> Section:
         "saturation",
         "Saturation",
         (
-            Paragraph(tables.heading(sat.statement)),
+            Paragraph(_sentence(tables.heading(sat.statement))),
             Note(
                 f"Method: Guest, Namey and Chen (2020), base size {sat.base}, run length {sat.run}, "
                 f"new-information threshold {100 * sat.threshold:g}%. {order}"
