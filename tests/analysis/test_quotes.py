@@ -66,7 +66,9 @@ def test_negative_cases_of_near_universal_themes() -> None:
             assert row["not_voiced"] == []
             continue
         below = pairs.filter(pl.col("ancestor_id") == row["code_id"])["code_id"]
-        voiced = set(study.codings.filter(pl.col("code_id").is_in(below.to_list()))["participant_id"])
+        voiced = set(
+            study.codings.filter(pl.col("code_id").is_in(below.to_list()))["participant_id"]
+        )
         expected = {lookup[p] for p in study.participants["participant_id"] if p not in voiced}
         assert set(row["not_voiced"]) == expected
         assert len(row["not_voiced"]) == theme["denominator"] - theme["participants"]
@@ -101,7 +103,9 @@ def test_attributions_show_bins_and_only_what_the_tables_show(min_cell: int) -> 
         overall = prevalence.filter(pl.col("stratum_variable").is_null())
         for code in overall.filter(pl.col("participants").is_null())["code_id"]:
             row = results.need("joint").filter(pl.col("code_id") == code)
-            assert row.height == 0 or (row["quotes"][0].len() == 0 and row["not_voiced"][0].len() == 0)
+            assert row.height == 0 or (
+                row["quotes"][0].len() == 0 and row["not_voiced"][0].len() == 0
+            )
 
 
 @pytest.fixture
@@ -189,3 +193,45 @@ def test_meta_inference_problems_are_located(tmp_path: Path) -> None:
     (folder / "meta.csv").write_text("code_id,inference\npain,confirms\n", encoding="utf-8")
     with pytest.raises(InputError, match="missing column"):
         load(folder)
+
+
+@pytest.mark.parametrize("min_cell", [3, 5])
+def test_negative_cases_never_let_a_small_or_hidden_cell_be_worked_out(min_cell: int) -> None:
+    """Knowing a silent participant's sex (from an attribution elsewhere), "Male 3, one man
+    did not voice it" gives the men who did: names are withheld when that is small or
+    hidden."""
+    from toolkit.stats.strata import stratum_values
+
+    study, settings = load(CALCI, min_cell=min_cell)
+    results = analyse_study(study, settings)
+    back = {p: i for i, p in results.need("pseudonyms").iter_rows()}
+    prevalence = results.need("prevalence")
+    labels = {
+        name: dict(
+            zip(
+                study.participants["participant_id"],
+                stratum_values(study.participants, study.attribute(name))[0],
+                strict=True,
+            )
+        )
+        for name in ("age", "sex", "disease_status")
+    }
+    withheld = 0
+    for row in results.need("joint").iter_rows(named=True):
+        withheld += row["not_voiced_withheld"]
+        if not row["not_voiced"]:
+            continue
+        silent = [back[p] for p in row["not_voiced"]]
+        for name, of in labels.items():
+            for level in {of[p] for p in silent}:
+                size = sum(v == level for v in of.values())
+                voicers = size - sum(of[p] == level for p in silent)
+                assert voicers == 0 or voicers >= min_cell, (row["code_id"], name, level)
+                cell = prevalence.filter(
+                    (pl.col("code_id") == row["code_id"])
+                    & (pl.col("stratum_variable") == name)
+                    & (pl.col("stratum_value") == level)
+                )
+                assert cell.height == 0 or cell["participants"][0] is not None
+    if min_cell == 5:
+        assert withheld >= 1  # the example has such themes at 5

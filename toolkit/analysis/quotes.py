@@ -19,7 +19,10 @@ the report only lays it out:
   attributions would rebuild it).
 - *Negative cases.* For a near-universal theme (voiced by at least
   :data:`NEAR_UNIVERSAL` of the participants, not all), the pseudonyms of those who did not
-  voice it (the count is the shown n − x).
+  voice it (the count is the shown n − x). With ``min_cell`` k they are withheld
+  (``not_voiced_withheld``) when a reader who knows their attributes (from attributions)
+  could work out a small count or a cell the prevalence table hides: each level's voicers
+  are its size less its silent members.
 - A theme whose overall count the prevalence table hides gets no quotations and no negative
   cases: how many were shown would tell the hidden count.
 """
@@ -47,6 +50,7 @@ JOINT_SCHEMA: dict[str, Any] = {
     "quotes": pl.List(QUOTE_STRUCT),
     "not_voiced": pl.List(pl.String),
     "near_universal": pl.Boolean,
+    "not_voiced_withheld": pl.Boolean,
     "meta_inference": pl.String,
     "meta_note": pl.String,
 }
@@ -164,6 +168,49 @@ def _attribution(
     return ", ".join(parts)
 
 
+def _raw_levels(results: Results, names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Attribute -> raw participant id -> the level the tables would show (bins, levels)."""
+    from toolkit.stats.strata import stratum_values
+
+    study = results.study
+    ids = study.participants["participant_id"].to_list()
+    out: dict[str, dict[str, str]] = {}
+    for name in dict.fromkeys(names):
+        spec = study.attributes.get(name)
+        if spec is None or not spec.stratifiable:
+            continue
+        values, _ = stratum_values(study.participants, spec)
+        out[name] = dict(zip(ids, values.to_list(), strict=True))
+    return out
+
+
+def _names_reveal_nothing(
+    results: Results,
+    code: str,
+    silent: set[str],
+    levels: Mapping[str, Mapping[str, str]],
+    hidden_cells: set[tuple[str, str, str]],
+) -> bool:
+    """With small-cell suppression: may the pseudonyms of those who did not voice ``code``
+    be listed? Readers can learn their attributes from attributions elsewhere; then each
+    level's voicers are its size less its silent members. Listed only when, for every
+    attribute the tables or the attributions show, no such count is small and no cell the
+    prevalence table hides for this theme follows."""
+    min_cell = results.settings.min_cell
+    for name, of in levels.items():
+        sizes: dict[str, int] = {}
+        for value in of.values():
+            sizes[value] = sizes.get(value, 0) + 1
+        quiet: dict[str, int] = {}
+        for pid in silent:
+            quiet[of[pid]] = quiet.get(of[pid], 0) + 1
+        for level, count in quiet.items():
+            voicers = sizes[level] - count
+            if 0 < voicers < min_cell or (code, name, level) in hidden_cells:
+                return False
+    return True
+
+
 def _voiced(results: Results, themes: Sequence[str]) -> dict[str, set[str]]:
     """Theme -> raw ids of the participants who voiced it (a coding at or below it)."""
     from toolkit.stats.hierarchy import closure
@@ -213,6 +260,7 @@ def joint_display(
     mapping = dict(results.need("pseudonyms").iter_rows())
     rank = {p: i for i, p in enumerate(sorted(mapping.values(), key=lambda p: int(p[1:])))}
     voiced = _voiced(results, codes)
+    levels = _raw_levels(results, [*settings.strata, *descriptors])
     everyone = set(mapping)
     has_flag = "exemplar" in quotes.columns
     # Each theme's quotations (codings at or below it), in the codings' order.
@@ -241,7 +289,12 @@ def joint_display(
             and theme["denominator"]
             and NEAR_UNIVERSAL <= theme["participants"] / theme["denominator"] < 1
         )
-        missing = sorted((mapping[p] for p in everyone - voiced[code]), key=rank.__getitem__)
+        silent = everyone - voiced[code]
+        named = near and (
+            not settings.suppressing
+            or _names_reveal_nothing(results, code, silent, levels, hidden_cells)
+        )
+        missing = sorted((mapping[p] for p in silent), key=rank.__getitem__)
         out.append(
             {
                 "code_id": code,
@@ -256,8 +309,9 @@ def joint_display(
                     }
                     for r in picks
                 ],
-                "not_voiced": missing if near else [],
+                "not_voiced": missing if named else [],
                 "near_universal": near,
+                "not_voiced_withheld": near and not named,
                 "meta_inference": inferences.get(code, (None, None))[0],
                 "meta_note": inferences.get(code, (None, None))[1],
             }

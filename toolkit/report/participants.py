@@ -137,6 +137,8 @@ def joint_section(study: Study, results: Results) -> Section:
         notes: list[str] = []
         if found.get("not_voiced"):
             notes.append("Not voiced by: " + ", ".join(found["not_voiced"]) + ".")
+        elif found.get("not_voiced_withheld"):
+            notes.append("Who did not voice it is not shown (small-cell suppression).")
         if found.get("meta_inference"):
             note = found.get("meta_note")
             notes.append(
