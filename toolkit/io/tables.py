@@ -188,7 +188,7 @@ def _read_excel(path: Path, display: str) -> pl.DataFrame:
     """
     try:
         if path.suffix.lower() == ".xls":
-            header, rows, first_line = _read_xls(path)
+            header, rows, first_line = _read_xls(path, display)
         else:
             header, rows, first_line = _read_xlsx(path)
             _check_formulas(path, display, first_line)
@@ -323,8 +323,12 @@ def _check_formulas(path: Path, display: str, header_line: int) -> None:
         raise InputError(problems)
 
 
-def _read_xls(path: Path) -> tuple[list[str], list[list[str | None]], int]:
-    """Header, data rows and the header's line number of the first sheet of an .xls."""
+def _read_xls(path: Path, display: str) -> tuple[list[str], list[list[str | None]], int]:
+    """Header, data rows and the header's line number of the first sheet of an .xls.
+
+    xlrd gives an error cell (``#DIV/0!``) as its numeric code: that would be read as a
+    number, so such cells are refused, as in an .xlsx.
+    """
     import io
 
     import xlrd
@@ -336,7 +340,23 @@ def _read_xls(path: Path) -> tuple[list[str], list[list[str | None]], int]:
     first = next((i for i, row in enumerate(table) if any(v is not None for v in row)), None)
     if first is None:
         return [], [], 1
-    return [v or "" for v in table[first]], table[first + 1 :], first + 1
+    header = [v or "" for v in table[first]]
+    problems = [
+        Problem(
+            display,
+            f"cell {xlrd.cellname(r, c)} holds the spreadsheet error "
+            f"{xlrd.error_text_from_code.get(sheet.cell_value(r, c), '#ERROR')}; fix the formula "
+            "or the value, or empty the cell to say the value is missing",
+            line=r + 1,
+            column=(header[c] or None) if r > first and c < len(header) else None,
+        )
+        for r in range(sheet.nrows)
+        for c, kind in enumerate(sheet.row_types(r))
+        if kind == xlrd.XL_CELL_ERROR
+    ]
+    if problems:
+        raise InputError(problems)
+    return header, table[first + 1 :], first + 1
 
 
 def _read_parquet(path: Path, display: str, columns: Sequence[str] | None = None) -> pl.DataFrame:
