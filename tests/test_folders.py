@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import UsageError
-from toolkit.folders import MARKER, STAGING_MARKER, check_output_folder, remove_stale, staged_folder
+from toolkit.folders import (
+    MARKER,
+    STAGING_MARKER,
+    check_output_folder,
+    remove_stale,
+    staged_folder,
+    temporary_name,
+)
 
 
 def _write(target: Path, files: dict[str, str], protect: tuple[Path, ...] = ()) -> None:
@@ -72,24 +79,28 @@ def _dead_pid() -> int:
 def test_a_killed_runs_leftovers_are_cleaned_and_nothing_else(tmp_path: Path) -> None:
     dead = _dead_pid()
     target = tmp_path / "out"
-    staging = tmp_path / f".out.raremix-{dead}.abc.tmp"
+    mine = temporary_name(target, pid=dead)  # ".out.raremix-<pid>@<host>."
+    staging = tmp_path / f"{mine}abc.tmp"
     staging.mkdir()
     (staging / STAGING_MARKER).write_text(str(dead))
-    unmarked = tmp_path / f".out.raremix-{dead}.def.tmp"  # no staging marker: not ours
+    unmarked = tmp_path / f"{mine}def.tmp"  # no staging marker: not ours
     unmarked.mkdir()
-    temporary = tmp_path / f".out.raremix-{dead}.ghi.tmp"  # an atomic file's temporary
+    temporary = tmp_path / f"{mine}ghi.tmp"  # an atomic file's temporary
     temporary.write_text("half")
-    alive = tmp_path / f".out.raremix-{os.getpid()}.jkl.tmp"  # a run still going
+    alive = tmp_path / f"{temporary_name(target)}jkl.tmp"  # a run still going
     alive.mkdir()
     (alive / STAGING_MARKER).write_text(str(os.getpid()))
-    other = tmp_path / f".other.raremix-{dead}.mno.tmp"  # another target's
+    other = tmp_path / f"{temporary_name(tmp_path / 'other', pid=dead)}mno.tmp"  # another's
+    elsewhere = tmp_path / f".out.raremix-{dead}@another-machine.stu.tmp"  # a shared drive
+    elsewhere.mkdir()
+    (elsewhere / STAGING_MARKER).write_text(str(dead))
     other.mkdir()
     (other / STAGING_MARKER).write_text(str(dead))
     # Killed between moving the old folder aside and moving the new one in: put it back.
-    backup = tmp_path / f".out.raremix-{dead}.pqr.old"
+    backup = tmp_path / f"{mine}pqr.old"
     backup.mkdir()
     (backup / MARKER).write_text(json.dumps({"files": {}}))
     remove_stale(target)
     assert not staging.exists() and not temporary.exists() and not backup.exists()
-    assert unmarked.is_dir() and alive.is_dir() and other.is_dir()
+    assert unmarked.is_dir() and alive.is_dir() and other.is_dir() and elsewhere.is_dir()
     assert (target / MARKER).is_file()  # the previous folder is back in place

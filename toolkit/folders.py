@@ -12,9 +12,10 @@ again right before the move, the destination is checked:
 
 Anything else is a :class:`~toolkit.errors.UsageError` (exit 1), and nothing is touched.
 
-Staging folders are named ``.<name>.raremix-<pid>.<random>.tmp`` and hold a
-:data:`STAGING_MARKER`; one left behind by a run that was killed (its process is gone) is
-removed the next time a folder of that name is written.
+Staging folders are named ``.<name>.raremix-<pid>@<host>.<random>.tmp`` and hold a
+:data:`STAGING_MARKER`; one left behind by a run on this machine that was killed (its
+process is gone) is removed the next time a folder of that name is written. A staging folder
+of another machine (a shared drive) is never judged from here.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -36,7 +38,9 @@ from toolkit.errors import UsageError
 MARKER = ".raremix-written"
 _WRITE_ERRORS = {errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT, errno.EPERM, errno.EFBIG}
 STAGING_MARKER = ".raremix-staging"
-_STALE = re.compile(r"^\.(?P<name>.+)\.raremix-(?P<pid>\d+)\.[^.]+\.(?P<kind>tmp|old)$")
+_STALE = re.compile(
+    r"^\.(?P<name>.+)\.raremix-(?P<pid>\d+)@(?P<host>[A-Za-z0-9-]*)\.[^.]+\.(?P<kind>tmp|old)$"
+)
 
 
 def _digest(path: Path) -> str:
@@ -171,7 +175,12 @@ def remove_stale(target: Path) -> None:
     with contextlib.suppress(OSError):
         for entry in parent.iterdir():
             match = _STALE.match(entry.name)
-            if match is None or match["name"] != target.name or _alive(int(match["pid"])):
+            if (
+                match is None
+                or match["name"] != target.name
+                or match["host"] != _host()
+                or _alive(int(match["pid"]))
+            ):
                 continue
             if entry.is_symlink():
                 continue
@@ -186,9 +195,13 @@ def remove_stale(target: Path) -> None:
                 entry.unlink(missing_ok=True)
 
 
-def temporary_name(target: Path) -> str:
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40]
+
+
+def temporary_name(target: Path, *, pid: int | None = None) -> str:
     """The prefix of a staging entry beside ``target`` (recognised by :func:`remove_stale`)."""
-    return f".{target.name}.raremix-{os.getpid()}."
+    return f".{target.name}.raremix-{os.getpid() if pid is None else pid}@{_host()}."
 
 
 def writable_error(target: Path, error: OSError) -> UsageError:

@@ -232,7 +232,9 @@ def stale_staging_removed(folder: Path) -> Run:
     if dead == 0:  # pragma: no cover - the child exits at once
         os._exit(0)
     os.waitpid(dead, 0)
-    stale = folder / f".study.raremix-{dead}.abc123.tmp"
+    from toolkit.folders import temporary_name
+
+    stale = folder / f"{temporary_name(out, pid=dead)}abc123.tmp"
     stale.mkdir()
     (stale / ".raremix-staging").write_text(str(dead), encoding="utf-8")
     (stale / "codings.csv").write_text("half written", encoding="utf-8")
