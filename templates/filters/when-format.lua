@@ -106,6 +106,17 @@ end
 
 function Table(tbl)
   if FORMAT:match("html") then
+    -- The caption stays in the page's width above the table's own scroll box (a <caption>
+    -- would scroll away with a wide table on a phone); the table keeps it as its label.
+    local caption = tbl.caption.long
+    if #caption > 0 then
+      tbl.attr.attributes["aria-label"] = pandoc.utils.stringify(caption)
+      tbl.caption = pandoc.Caption()
+      return pandoc.Div({
+        pandoc.Div(caption, { class = "table-caption" }),
+        pandoc.Div({ tbl }, { class = "table-scroll" }),
+      }, { class = "table-block" })
+    end
     return pandoc.Div({ tbl }, { class = "table-scroll" })
   end
   if FORMAT ~= "docx" then
