@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "import": "toolkit.cli.importing:import_",
     "init": "toolkit.cli.study:init",
     "matrix": "toolkit.cli.matrix:matrix",
+    "plan": "toolkit.cli.plan:plan",
     "prevalence": "toolkit.cli.study:prevalence",
     "privacy": "toolkit.cli.privacy:privacy",
     "report": "toolkit.cli.report:report",

@@ -285,3 +285,31 @@ SATURATION_CURVE = FrameSchema(
 SATURATION_OUTPUT = SATURATION_CURVE.renamed({"participant_id": "pseudonym"})
 """The saturation curve as written (``raremix saturation``, ``saturation.csv``): pseudonyms
 in place of participant ids."""
+
+PLAN = FrameSchema(
+    "plan",
+    (
+        ("p", F),
+        ("n", N),
+        ("ci_lower", F),
+        ("ci_upper", F),
+        ("width", F),
+        ("ci_method", S),
+        ("ci_level", F),
+        ("population", N),
+    ),
+    (
+        between("p", 0, 1),
+        between("ci_lower", 0, 1),
+        between("ci_upper", 0, 1),
+        at_most("ci_lower", "ci_upper"),
+        Rule(
+            "width = ci_upper − ci_lower",
+            lambda: (col("width") - (col("ci_upper") - col("ci_lower"))).abs() <= EPSILON,
+        ),
+        at_most("n", "population"),
+        one_of("ci_method", CI_METHODS),
+        level(),
+    ),
+)
+"""``raremix plan``: the interval a sample of n gives at proportion p (planning)."""
