@@ -18,7 +18,6 @@ from toolkit.compare import POOLED, Comparison
 from toolkit.model import AttributeSpec
 from toolkit.privacy import min_cell_disagreement
 from toolkit.report.tables import METHOD_NAMES as METHOD_LABELS
-from toolkit.stats.meta import METHOD_NAMES
 from toolkit.text import plural
 
 NOTE_COLUMNS = ("kind", "theme_id", "cohort", "message")
@@ -63,9 +62,7 @@ def _pooling(comparison: Comparison) -> Note:
         "pooling",
         None,
         None,
-        f"Pooled rows: random-effects meta-analysis of proportions on the logit scale, "
-        f"tau² by {METHOD_NAMES[comparison.pooling_method]}, 0.5 added to both cells only for "
-        "a cohort with 0 or all participants voicing the theme. With few cohorts, tau² and I² "
+        f"Pooled rows: {comparison.settings.pooling_description}. With few cohorts, tau² and I² "
         "are very imprecise; the cohorts are purposive interview samples of different "
         "conditions, so the pooled value describes these cohorts, not a population.",
     )
