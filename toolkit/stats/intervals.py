@@ -15,7 +15,7 @@ DasGupta (2001), Stat Sci 16:101–133:
 - ``hypergeometric``: for a sample of n from a known, finite population of N (a registry of a
   rare disease): the exact interval for the population proportion M/N, inverting the tails of
   the hypergeometric distribution at the integer counts M, the finite-population analogue of
-  Clopper–Pearson (Wright 1991, Stat Prob Letters 11:1; Wang 2015, JASA 110:1640). The
+  Clopper–Pearson (Wright 1991, Lecture Notes in Statistics 66; Wang 2015, JASA 110:1491). The
   interval holds every M with P(X ≥ x | M) ≥ α/2 and P(X ≤ x | M) ≥ α/2; it narrows as n
   approaches N (n = N: the observed proportion itself) and tends to Clopper–Pearson as N
   grows. Needs ``population``.
