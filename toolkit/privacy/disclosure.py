@@ -265,21 +265,27 @@ def anonymity_check(
 
         mapping = pseudonyms(study.participants, key=study_key(study))
     names_of = dict(mapping.iter_rows())
+    pseudonym = [names_of[i] for i in ids]
+    rank = {name: r for r, name in enumerate(sorted(pseudonym, key=natural_key))}
+    position = [rank[name] for name in pseudonym]
     found, examined, pruned = _minimal_rare_cells(codes, k, max_combination)
+    exposed: dict[tuple[int, ...], str] = {}
     rows: list[dict[str, Any]] = []
     for combo, members in found:
-        attrs = [names[j] for j in combo]
-        shown = [name for name, shows in elements if set(attrs) <= shows]
+        if combo not in exposed:
+            attrs = {names[j] for j in combo}
+            shown = [name for name, shows in elements if attrs <= shows]
+            exposed[combo] = "; ".join(dict.fromkeys(shown))
         first = members[0]
         rows.append(
             {
-                "attributes": ", ".join(attrs),
+                "attributes": ", ".join(names[j] for j in combo),
                 "values": ", ".join(labels[j][codes[first, j]] for j in combo),
                 "participants": len(members),
                 "pseudonyms": ", ".join(
-                    sorted((names_of[ids[m]] for m in members), key=natural_key)
+                    pseudonym[m] for m in sorted(members, key=position.__getitem__)
                 ),
-                "exposed_by": "; ".join(dict.fromkeys(shown)),
+                "exposed_by": exposed[combo],
             }
         )
     check = replace(check, examined=examined, pruned=pruned)
