@@ -136,6 +136,7 @@ def saturation_view(frame: Any, title: str, statement: str) -> list[Any]:
         [
             str(r["interview"]),
             r["pseudonym"],
+            *([r["participant_id"]] if "participant_id" in frame.columns else []),
             r["order_value"] or "",
             str(r["themes_voiced"]),
             str(r["new_themes"]),
@@ -150,6 +151,7 @@ def saturation_view(frame: Any, title: str, statement: str) -> list[Any]:
     columns = [
         "interview",
         "participant",
+        *(["raw id"] if "participant_id" in frame.columns else []),
         "order",
         "voiced",
         "new",
