@@ -68,10 +68,13 @@ class Saturation:
             - ``meets_threshold``: new_information ≤ threshold.
         point: the saturation point n (interviews before the confirming run), or None.
         base, run, threshold: the parameters used.
-        depth: codebook depth of the nodes counted as themes.
+        depth: codebook depth of the nodes counted as themes (with ``level`` "codes": the
+            deepest depth of the codebook).
         order_by: the attribute that ordered the interviews, or None (participant order).
         themes_total: distinct themes voiced in the whole study (the curve's end).
         statement: the result in words, as Guest et al. recommend reporting it.
+        level: "themes" (codebook nodes at ``depth``, codings rolled up to them) or "codes"
+            (every code as coded, at whatever depth: saturation at code level).
     """
 
     curve: pl.DataFrame
@@ -83,6 +86,7 @@ class Saturation:
     order_by: str | None
     themes_total: int
     statement: str
+    level: str = "themes"
 
     def meta(self) -> dict[str, Any]:
         """The assessment without its curve, as plain values (output metadata)."""
@@ -93,6 +97,7 @@ class Saturation:
             "run": self.run,
             "threshold": self.threshold,
             "depth": self.depth,
+            "level": self.level,
             "order_by": self.order_by,
             "themes_total": self.themes_total,
         }
@@ -121,7 +126,8 @@ def interview_order(study: Study, order_by: str | None = None) -> tuple[pl.DataF
     """Participants in interview order: ``(frame participant_id, order_value; attribute)``.
 
     ``order_by`` names the ordering attribute; None: an ``interview_order`` attribute, else
-    the first attribute whose name contains "date", else the participants table order.
+    the first attribute whose name contains "date", else the first numeric attribute whose
+    name contains "interview" (an interview number), else the participants table order.
 
     Raises:
         UsageError: the ordering attribute is unknown, has missing values, or holds dates
@@ -134,7 +140,13 @@ def interview_order(study: Study, order_by: str | None = None) -> tuple[pl.DataF
             chosen = "interview_order"
         else:
             dates = [name for name in study.attributes if "date" in name.lower()]
-            chosen = dates[0] if dates else None
+            numbers = [
+                name
+                for name, spec in study.attributes.items()
+                if "interview" in name.lower() and spec.type == "numeric"
+            ]
+            found: list[str] = dates or numbers
+            chosen = found[0] if found else None
     if chosen is None:
         frame = participants.select(
             "participant_id", pl.lit(None, dtype=pl.String).alias("order_value")
@@ -184,6 +196,7 @@ def saturation(
     depth: int | None = None,
     order_by: str | None = None,
     coder: str | None = None,
+    level: str = "themes",
 ) -> Saturation:
     """Assess thematic saturation (Guest, Namey and Chen 2020).
 
@@ -196,6 +209,9 @@ def saturation(
             has it, else 0).
         order_by: the attribute that orders the interviews (see :func:`interview_order`).
         coder: use only this coder's codings (None: every coding).
+        level: "themes" (the nodes at ``depth``) or "codes" (every code as coded, so a new
+            code under a known theme is new information: saturation at code level, which
+            COREQ item 22 asks about; ``depth`` is then ignored).
 
     Returns:
         A :class:`Saturation` with the per-interview curve, the point and the statement.
@@ -213,12 +229,22 @@ def saturation(
         raise UsageError(
             f"threshold is a fraction between 0 and 1 (0.05 for ≤5% new information), not {threshold}"
         )
-    nodes, depth = resolve_depth(study, depth)
+    if level not in ("themes", "codes"):
+        raise UsageError(f"saturation level is 'themes' or 'codes', not '{level}'")
+    if level == "codes":
+        from toolkit.stats.hierarchy import tree_order
+
+        tree = tree_order(study.codebook)
+        nodes = tree.select("code_id", "label", "order")
+        depth = int(tree.get_column("depth").cast(pl.Int64).max() or 0)  # type: ignore[arg-type]
+    else:
+        nodes, depth = resolve_depth(study, depth)
     order, order_by = interview_order(study, order_by)
+    codings = analysis_codings(study, coder)
     voiced = (
-        rolled_codings(study, nodes, analysis_codings(study, coder))
-        .select("participant_id", "node")
-        .unique()
+        codings.select("participant_id", pl.col("code_id").alias("node")).unique()
+        if level == "codes"  # each code as coded, not rolled up to its ancestors
+        else rolled_codings(study, nodes, codings).select("participant_id", "node").unique()
     )
     by_participant: dict[str, set[str]] = {}
     for pid, node in voiced.iter_rows():
@@ -319,5 +345,6 @@ def saturation(
         depth=depth,
         order_by=order_by,
         themes_total=len(seen),
-        statement=statement,
+        statement=statement if level == "themes" else f"code level: {statement}",
+        level=level,
     )
