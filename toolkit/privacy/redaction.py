@@ -105,8 +105,11 @@ def normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
             j = i
             while j < size and (text[j].isspace() or text[j] in _INVISIBLE):
                 j += 1
-            out.append(" ")
-            spans.append((i, j))
+            if out and out[-1].endswith(" "):  # after a space NFKC made ("¸" is " ̧")
+                spans[-1] = (spans[-1][0], j)
+            else:
+                out.append(" ")
+                spans.append((i, j))
             position = j
             continue
         first = i
@@ -123,6 +126,9 @@ def normalise(text: str) -> tuple[str, list[tuple[int, int]]]:
             j += 1
         piece = unicodedata.normalize("NFKC", text[first:j]).translate(_SAME)
         for char in piece:
+            if char.isspace() and out and out[-1].endswith(" "):
+                spans[-1] = (spans[-1][0], j)
+                continue
             out.append(" " if char.isspace() else char)
             spans.append((first, j))
         position = j
