@@ -123,7 +123,8 @@ def joint_section(study: Study, results: Results) -> Section:
     prevalence = results.need("prevalence")
     rows: list[JointRow] = []
     researcher = False
-    for theme in themes(results).iter_rows(named=True):
+    every = themes(results)
+    for theme in every.head(settings.table_rows).iter_rows(named=True):
         found = joint.get(theme["code_id"], {})
         researcher = researcher or found.get("chosen_by") == "researcher"
         shown = theme["participants"] is not None
@@ -175,6 +176,11 @@ def joint_section(study: Study, results: Results) -> Section:
             else "."
         )
     )
+    if every.height > settings.table_rows:
+        caption += (
+            f" The first {settings.table_rows:,} of {every.height:,} themes are shown "
+            "(report.table_rows); prevalence.csv beside this report lists every theme."
+        )
     return Section(
         "joint-display", "Themes and what participants said", (JointDisplay(caption, tuple(rows)),)
     )
