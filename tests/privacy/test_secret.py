@@ -89,9 +89,7 @@ def test_key_file_matches_every_document(study_folder: Path, tmp_path: Path) -> 
     written = pl.read_csv(io.StringIO(key.read_text(encoding="utf-8")))
     study, settings = load(study_folder)
     results = analyse_study(study, settings)
-    assert results.need("pseudonyms").sort("participant_id").equals(
-        written.sort("participant_id")
-    )
+    assert results.need("pseudonyms").sort("participant_id").equals(written.sort("participant_id"))
     owners = (
         study.codings.select("participant_id", "quote")
         .unique()
