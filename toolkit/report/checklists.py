@@ -9,6 +9,7 @@ O'Brien et al. (2014).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection
 
 import polars as pl
@@ -247,7 +248,8 @@ def _tree(study: Study) -> str:
     from toolkit.stats.hierarchy import tree_order
 
     depths = tree_order(study.codebook)["depth"].to_list()
-    levels = [sum(1 for d in depths if d == k) for k in range(max(depths, default=-1) + 1)]
+    per_depth = Counter(depths)  # one pass: a 10,000-level codebook has 10,000 depths
+    levels = [per_depth[k] for k in range(max(depths, default=-1) + 1)]
     names = ["domain", "theme", "code", "sub-code"]
     return ", ".join(
         plural(n, names[k] if k < len(names) else f"level-{k + 1} node")
