@@ -9,6 +9,7 @@ crafted large project.qde takes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,22 @@ def snapshot(folder: Path, *, skip: Path | None = None) -> dict[str, str]:
     return seen
 
 
+@contextlib.contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Raise TimeoutError in the main thread after ``seconds`` (SIGALRM)."""
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise TimeoutError(f"the command did not end within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _drain(fifo: Path, into: list[bytes]) -> threading.Thread:
     def read() -> None:
         with fifo.open("rb") as handle:
@@ -90,7 +108,8 @@ def test_case(case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     drained: list[bytes] = []
     reader = _drain(run.drain, drained) if run.drain is not None else None
     started = time.monotonic()
-    result = CliRunner().invoke(main, run.args, env=run.env)
+    with _deadline(60):  # a regression that hangs fails here instead of hanging make test
+        result = CliRunner().invoke(main, run.args, env=run.env)
     took = time.monotonic() - started
     if reader is not None:
         reader.join(timeout=10)
