@@ -53,3 +53,15 @@ def test_a_deep_chain() -> None:
     assert frame.height == n * (n + 1) // 2
     assert frame.filter(pl.col("code_id") == "c3999")["distance"].max() == n - 1
     assert closure(book.clone()) is frame  # asked again for the same tree: kept
+
+
+def test_the_closure_of_some_codes_is_their_part_of_the_whole() -> None:
+    ids = [f"c{i}" for i in range(50)]
+    parents = [None, *(f"c{i // 2}" for i in range(1, 50))]
+    book = pl.DataFrame({"code_id": ids, "parent_id": parents})
+    whole = closure(book)
+    some = closure(book, codes=["c49", "c7", "absent"])
+    assert set(some.iter_rows()) == set(
+        whole.filter(pl.col("code_id").is_in(["c49", "c7"])).iter_rows()
+    )
+    assert closure(book) is whole  # asking for a part does not replace the kept whole

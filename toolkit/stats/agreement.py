@@ -225,7 +225,9 @@ def agreement(
     from toolkit.stats.hierarchy import closure as hierarchy_closure
     from toolkit.stats.hierarchy import tree_order
 
-    closure = hierarchy_closure(study.codebook)  # includes each node itself
+    # each coded code with its ancestors (itself included): no pairs for codes never coded
+    coded = study.codings.get_column("code_id").unique().to_list()
+    closure = hierarchy_closure(study.codebook, codes=coded)
     wide, coders = presence_matrix(study, closure=closure)
     # Participants in a fixed order, so that one seed draws the same resamples every time.
     wide = wide.sort("participant_id")

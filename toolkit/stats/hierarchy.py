@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import polars as pl
 
 
-def closure(codebook: pl.DataFrame) -> pl.DataFrame:
+def closure(codebook: pl.DataFrame, codes: Iterable[str] | None = None) -> pl.DataFrame:
     """Every (code, ancestor) pair, the code itself included (distance 0).
 
     A coding on a code counts for the code and each of its ancestors: joining codings to this
@@ -19,13 +21,15 @@ def closure(codebook: pl.DataFrame) -> pl.DataFrame:
 
     Args:
         codebook: canonical codebook (``code_id``, ``parent_id``), validated (no cycles).
+        codes: only the pairs of these codes (for instance the coded ones: a roll-up needs
+            no others); None: every code of the codebook.
 
     Returns:
         Frame ``code_id``, ``ancestor_id`` (String), ``distance`` (Int32).
     """
     cached = _last_closure.get("codebook")
     tree = codebook.select(pl.col("code_id", "parent_id").cast(pl.String))
-    if cached is not None and cached.equals(tree):
+    if codes is None and cached is not None and cached.equals(tree):
         return _last_closure["closure"]
     ids = codebook["code_id"].cast(pl.String).to_list()
     parents = codebook["parent_id"].cast(pl.String).to_list()
@@ -40,28 +44,35 @@ def closure(codebook: pl.DataFrame) -> pl.DataFrame:
             names.append(name)
         parent[i] = index[name]
     parent = np.concatenate([parent, np.full(len(names) - len(ids), -1, dtype=np.int64)])
-    code = np.arange(len(ids), dtype=np.int64)
+    code = (
+        np.arange(len(ids), dtype=np.int64)
+        if codes is None
+        else np.array(
+            sorted({index[c] for c in codes if c in index and index[c] < len(ids)}), dtype=np.int64
+        )
+    )
     ancestor = code.copy()
-    codes, ancestors, distances = [code], [ancestor], [np.zeros(code.size, dtype=np.int32)]
+    found, ancestors, distances = [code], [ancestor], [np.zeros(code.size, dtype=np.int32)]
     distance = 0
     while code.size:
         ancestor = parent[ancestor]
         keep = ancestor >= 0
         code, ancestor = code[keep], ancestor[keep]
         distance += 1
-        codes.append(code)
+        found.append(code)
         ancestors.append(ancestor)
         distances.append(np.full(code.size, distance, dtype=np.int32))
     every = pl.Series(names, dtype=pl.String)
     result = pl.DataFrame(
         {
-            "code_id": every.gather(np.concatenate(codes)),
+            "code_id": every.gather(np.concatenate(found)),
             "ancestor_id": every.gather(np.concatenate(ancestors)),
             "distance": pl.Series(np.concatenate(distances), dtype=pl.Int32),
         }
     )
-    _last_closure.clear()
-    _last_closure.update(codebook=tree, closure=result)
+    if codes is None:
+        _last_closure.clear()
+        _last_closure.update(codebook=tree, closure=result)
     return result
 
 
