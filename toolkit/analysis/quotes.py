@@ -219,7 +219,8 @@ def _voiced(results: Results, themes: Sequence[str]) -> dict[str, set[str]]:
     codings = study.codings
     if coder is not None and "coder" in codings.columns:
         codings = codings.filter(pl.col("coder") == coder)
-    pairs = closure(study.codebook).filter(pl.col("ancestor_id").is_in(list(themes)))
+    coded = codings.get_column("code_id").unique().to_list()  # no pairs of codes never coded
+    pairs = closure(study.codebook, codes=coded).filter(pl.col("ancestor_id").is_in(list(themes)))
     joined = codings.select("participant_id", "code_id").join(pairs, on="code_id")
     out: dict[str, set[str]] = {theme: set() for theme in themes}
     for ancestor, pid in joined.select("ancestor_id", "participant_id").unique().iter_rows():
@@ -256,7 +257,8 @@ def joint_display(
     per_theme = settings.quotes_per_theme
     labels = descriptor_labels(results, descriptors)
     hidden_cells = _hidden_theme_cells(prevalence) if settings.suppressing else set()
-    below = closure(study.codebook).filter(pl.col("ancestor_id").is_in(codes))
+    coded = quotes.get_column("code_id").unique().to_list()  # no pairs of codes never coded
+    below = closure(study.codebook, codes=coded).filter(pl.col("ancestor_id").is_in(codes))
     mapping = dict(results.need("pseudonyms").iter_rows())
     rank = {p: i for i, p in enumerate(sorted(mapping.values(), key=lambda p: int(p[1:])))}
     voiced = _voiced(results, codes)
