@@ -160,7 +160,8 @@ def participant_cooccurrence(
         coder: use only this coder's codings (None: every coding).
 
     Returns:
-        One row per ordered pair of nodes (the diagonal included), columns
+        One row per ordered pair of nodes (the diagonal included; above
+        :data:`DENSE_NODES` nodes only the pairs voiced together and the diagonal), columns
 
         - ``code_a``, ``label_a``, ``code_b``, ``label_b``: the pair; ``depth``.
         - ``participants_a``, ``participants_b``: participants who voiced each (x).
@@ -262,7 +263,8 @@ def segment_cooccurrence(
         coder: use only this coder's codings (None: every coding).
 
     Returns:
-        One row per ordered pair of distinct nodes, columns
+        One row per ordered pair of distinct nodes (above :data:`DENSE_NODES` nodes only
+        the pairs that overlap), columns
 
         - ``code_a``, ``label_a``, ``code_b``, ``label_b``, ``depth``.
         - ``segments_a``, ``segments_b``: positioned segments on each node.
