@@ -110,6 +110,7 @@ METHOD_NAMES = {
     "jeffreys": "Jeffreys",
     "agresti_coull": "Agresti–Coull",
     "wald": "Wald",
+    "hypergeometric": "exact hypergeometric (finite population, study.population)",
     "newcombe": "Newcombe hybrid score",
     "newcombe_cc": "Newcombe hybrid score with continuity correction",
     "miettinen_nurminen": "Miettinen–Nurminen score",
