@@ -61,6 +61,13 @@ def test_a_declared_population_makes_intervals_hypergeometric(tmp_path: Path) ->
     assert row["ci_upper"] - row["ci_lower"] <= wide["ci_upper"] - wide["ci_lower"]
 
 
+def test_a_stratum_size_for_an_unknown_level_is_an_error(tmp_path: Path) -> None:
+    folder = _with_population(tmp_path, "{total: 60, strata: {sex: {Woman: 35}}}")
+    study = load_study(folder)
+    with pytest.raises(UsageError, match="names Woman, not a level of 'sex'"):
+        analyse_prevalence(study, resolve_settings(study.manifest), by=["sex"])
+
+
 def test_population_smaller_than_the_sample_and_method_without_one(tmp_path: Path) -> None:
     study = load_study(_with_population(tmp_path, "10"))
     with pytest.raises(UsageError, match="at least n"):

@@ -186,6 +186,15 @@ def prevalence(
         strata, levels = stratum_frame(study, attribute)
         groupings.append((positions(strata["stratum_value"], levels), len(levels)))
         level_lists.append(levels)
+    for attribute, levels in zip(by, level_lists[1:], strict=True):
+        unknown = sorted(set((population_strata or {}).get(attribute, {})) - set(levels))
+        if unknown:
+            from toolkit.errors import UsageError
+
+            raise UsageError(
+                f"study.population.strata.{attribute} names {', '.join(unknown)}, not a level "
+                f"of '{attribute}' (its levels: {', '.join(levels)})"
+            )
     counts = _node_counts(study, coder=coder, groupings=groupings)
 
     # Rows: nodes in codebook preorder overall, then per attribute level by level.
