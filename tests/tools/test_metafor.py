@@ -4,10 +4,11 @@ Several comparisons are generated (3 to 6 cohorts of 5 to 40 participants, heter
 themes, cohorts at 0/n and at n/n, a theme nobody voiced), pooled by raremix with every method
 in toolkit.choices.POOLING_METHODS, and pooled again live in R by metafor::rma (DL, REML) or
 metafor::rma.glmm (GLMM) on the same counts. Every number a pooled row carries must equal
-metafor's: the proportion and its confidence interval, tau², I², Cochran's Q and its p-value,
-and the prediction interval (pi_lower, pi_upper) when the output carries it; with `--hksj`
-(when the command has it) the Knapp-Hartung intervals of rma(test="knha"). A new numeric
-column in the pooled rows fails here until the oracle knows it.
+metafor's: the proportion, its logit and standard error, the confidence interval, tau², I²,
+Cochran's Q and its p-value, and the prediction interval (Higgins et al. 2009, t with k - 2
+df, from metafor's estimates); with `--hksj` the interval of rma(test="adhoc")
+(Hartung-Knapp-Sidik-Jonkman with Röver's modification). A new numeric column in the pooled
+rows fails here until the oracle knows it (tests/tools/r/metafor_pool.R says what each is).
 """
 
 from __future__ import annotations
@@ -47,12 +48,16 @@ ORACLE = {
     "kh_upper": "kh_upper",
     "kh_pi_lower": "kh_pi_lower",
     "kh_pi_upper": "kh_pi_upper",
+    "logit": "logit",
+    "logit_se": "se",
 }
 # Numeric columns of a pooled row that are not estimates (checked against the counts).
 NOT_ESTIMATES = {"participants", "denominator", "segments", "depth", "ci_level", "k"}
-TOLERANCE = {"dl": (1e-9, 1e-12), "reml": (1e-6, 1e-9), "glmm": (1e-4, 1e-6)}  # (rel, abs)
-# GLMM: metafor reports Wald-type Q and I² from its own approximation; raremix's are compared
-# only where it states them for this model.
+TOLERANCE = {"dl": (1e-9, 1e-12), "reml": (1e-6, 1e-9), "glmm": (1e-2, 1e-3)}  # (rel, abs)
+# GLMM: metafor::rma.glmm fits through lme4, whose optimiser stops up to ~0.2% short in tau²
+# (tests/tools/r/metafor_pool.R); raremix's fit must reach at least metafor's likelihood, and
+# its numbers must agree within 1% where tau² is finite in practice (metafor's below GLMM_TAU2).
+GLMM_TAU2 = 20.0
 
 
 def _write_study(folder: Path, study_id: str, n: int, counts: dict[str, int]) -> None:
@@ -127,7 +132,11 @@ KNHA = {
     "ci_upper": "kh_upper",
     "pi_lower": "kh_pi_lower",
     "pi_upper": "kh_pi_upper",
+    "logit_se": "kh_se",
 }
+# raremix offers --hksj for the two-step estimators only (it adjusts their standard error).
+TWO_STEP = {"dl", "reml"}
+CASES = [(m, h) for m in POOLING_METHODS for h in HKSJ if not h or m in TWO_STEP]
 
 
 def _pooled(folders: list[Path], method: str, hksj: bool, target: Path) -> pl.DataFrame:
@@ -146,15 +155,16 @@ def _close(got: float | None, expected: float | None, rel: float, abs_: float) -
     return math.isclose(got, expected, rel_tol=rel, abs_tol=abs_)
 
 
-@pytest.mark.parametrize("hksj", HKSJ, ids=lambda h: "hksj" if h else "z")
-@pytest.mark.parametrize("method", POOLING_METHODS)
+@pytest.mark.parametrize(
+    ("method", "hksj"), CASES, ids=[f"{m}-{'hksj' if h else 'z'}" for m, h in CASES]
+)
 def test_pooled_rows_equal_metafor(
     method: str, hksj: bool, comparisons: list[Any], rscript: str, tmp_path: Path
 ) -> None:
     assert method in TOLERANCE, f"give the metafor oracle a tolerance for '{method}'"
     rel, abs_ = TOLERANCE[method]
     counts_csv = tmp_path / "counts.csv"
-    lines = ["group,x,n"]
+    lines = ["group,x,n,logit,tau2"]
     pooled: dict[str, dict[str, Any]] = {}
     carried: set[str] = set()
     for seed, (folders, themes) in enumerate(comparisons):
@@ -179,19 +189,23 @@ def test_pooled_rows_equal_metafor(
                 assert row["prevalence"] is None, "no finite ML estimate: not a number"
                 continue
             pooled[group] = row
-            lines += [f"{group},{x},{n}" for x, n in cells]
+            lines += [f"{group},{x},{n},{row['logit']},{row['tau2']}" for x, n in cells]
         assert set(frame["theme_id"]) == set(themes)
     counts_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     oracle = run_r(rscript, SCRIPT.read_text(encoding="utf-8"), counts_csv, method, str(LEVEL))
     assert {"prevalence", "ci_lower", "ci_upper", "tau2"} <= carried
     names = {**ORACLE, **(KNHA if hksj else {})}
+    if method == "glmm":
+        short = {g: o for g, o in oracle.items() if o["ll_raremix"] < o["ll_metafor"] - 1e-6}
+        assert not short, f"raremix's GLMM fit is not the maximum likelihood: {short}"
+        pooled = {g: r for g, r in pooled.items() if oracle[g]["tau2"] < GLMM_TAU2}
     failures = [
         f"{group} {column}: raremix {row[column]!r}, metafor {oracle[group][names[column]]!r}"
         for group, row in pooled.items()
         for column in sorted(carried)
         if not _close(row[column], oracle[group][names[column]], rel, abs_)
     ]
-    assert len(pooled) >= 4 * COMPARISONS
+    assert len(pooled) >= 3 * COMPARISONS
     assert not failures, f"{len(failures)} differ:\n" + "\n".join(failures[:20])
 
 
