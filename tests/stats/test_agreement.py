@@ -295,3 +295,18 @@ def test_bootstrap_intervals_are_seeded_and_hold_the_estimate(calciphylaxis: Pat
     assert (wide["alpha_upper"] >= narrow["alpha_upper"] - 1e-12).all()
     none = agreement(study, resamples=0)
     assert none["kappa_lower"].null_count() == none.height
+
+
+def test_the_analysis_layer_passes_its_bootstrap_settings(calciphylaxis: Path) -> None:
+    from toolkit.analysis import analyse_agreement, resolve_settings
+
+    study = load_study(calciphylaxis)
+    settings = resolve_settings(study.manifest).with_overrides(ci_level=0.9, bootstrap_seed=7)
+    shown = analyse_agreement(study, settings).agreement
+    assert shown is not None
+    raw = agreement(study, seed=7, level=0.9)
+    kept = shown.filter(pl.col("kappa_lower").is_not_null()).join(raw, on="code_id")
+    assert kept.height > 0
+    assert (kept["kappa_lower"] == kept["kappa_lower_right"]).all()
+    meta = settings.meta()
+    assert meta["bootstrap_resamples"] == 2000 and meta["bootstrap_seed"] == 7

@@ -155,14 +155,28 @@ def analyse_saturation(
     return replace(results, saturation=replace(found, curve=with_ids))
 
 
+def _agreement(study: Study, settings: Settings) -> pl.DataFrame:
+    """Coder agreement with bootstrap intervals at the study's level, resamples and seed."""
+    from toolkit.stats.agreement import agreement
+
+    return agreement(
+        study,
+        resamples=settings.bootstrap_resamples,
+        seed=settings.bootstrap_seed,
+        level=settings.ci_level,
+    )
+
+
 def analyse_agreement(study: Study, settings: Settings) -> Results:
     """Agreement between coders per codebook node."""
-    from toolkit.stats.agreement import agreement
 
     # The prevalence table is computed too: agreement hides what it hides.
     return disclose(
         Results(
-            study, settings, prevalence=_prevalence(study, settings), agreement=agreement(study)
+            study,
+            settings,
+            prevalence=_prevalence(study, settings),
+            agreement=_agreement(study, settings),
         )
     )
 
@@ -178,9 +192,7 @@ def analyse_study(study: Study, settings: Settings) -> Results:
         saturation = None
         notes.append(f"Saturation could not be assessed: {error}")
     try:
-        from toolkit.stats.agreement import agreement as coder_agreement
-
-        agreement = coder_agreement(study)
+        agreement = _agreement(study, settings)
     except UsageError:
         agreement = None
     from toolkit.stats.cooccurrence import participant_cooccurrence

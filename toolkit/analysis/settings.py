@@ -58,6 +58,8 @@ class Settings:
         population: N of ``study.population``, the known finite population the participants
             were drawn from; with it the interval method is ``hypergeometric``.
         population_strata: per attribute, level and size, from ``study.population.strata``.
+        bootstrap_resamples, bootstrap_seed: the participant resampling behind the intervals
+            of kappa and alpha (:mod:`toolkit.stats.agreement`).
     """
 
     ci_method: str = "wilson"
@@ -82,6 +84,8 @@ class Settings:
     min_subgroup: int = 10
     population: int | None = None
     population_strata: tuple[tuple[str, str, int], ...] = ()
+    bootstrap_resamples: int = 2000  # toolkit.stats.agreement.RESAMPLES
+    bootstrap_seed: int = 20_150_301  # toolkit.stats.agreement.SEED
 
     def __post_init__(self) -> None:
         check_ci(self.ci_method, self.ci_level)
