@@ -51,7 +51,8 @@ _MAX_INNER = 50
 _MAX_HALVINGS = 20
 _TOLERANCE = 1e-9
 _TAU_LIMIT = 10.0
-"""τ beyond this (τ² 100: cohorts spread from 0.005% to 99.995%) is running off to infinity."""
+"""τ beyond this (τ² 100: a between-cohort SD of 10 logits, cohorts spread over practically
+all of 0% to 100%) is running off to infinity: no estimate is reported."""
 
 
 @dataclass(frozen=True)
