@@ -189,13 +189,24 @@ def test_pooled_rows_equal_metafor(
                 assert row["prevalence"] is None, "no finite ML estimate: not a number"
                 continue
             pooled[group] = row
-            lines += [f"{group},{x},{n},{row['logit']},{row['tau2']}" for x, n in cells]
+            fit = [("NA" if row[c] is None else row[c]) for c in ("logit", "tau2")]
+            lines += [f"{group},{x},{n},{fit[0]},{fit[1]}" for x, n in cells]
         assert set(frame["theme_id"]) == set(themes)
     counts_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     oracle = run_r(rscript, SCRIPT.read_text(encoding="utf-8"), counts_csv, method, str(LEVEL))
     assert {"prevalence", "ci_lower", "ci_upper", "tau2"} <= carried
     names = {**ORACLE, **(KNHA if hksj else {})}
     if method == "glmm":
+        # No raremix estimate only where metafor has none either or tau² runs off (> GLMM_TAU2).
+        undefined = {g for g, r in pooled.items() if r["logit"] is None}
+        wrong = {
+            g: oracle[g]["tau2"]
+            for g in undefined
+            if oracle[g]["tau2"] is not None and oracle[g]["tau2"] < GLMM_TAU2
+        }
+        assert not wrong, f"raremix gives no GLMM estimate where metafor finds tau² {wrong}"
+        pooled = {g: r for g, r in pooled.items() if g not in undefined}
+        oracle = {g: o for g, o in oracle.items() if g not in undefined}
         short = {g: o for g, o in oracle.items() if o["ll_raremix"] < o["ll_metafor"] - 1e-6}
         assert not short, f"raremix's GLMM fit is not the maximum likelihood: {short}"
         pooled = {g: r for g, r in pooled.items() if oracle[g]["tau2"] < GLMM_TAU2}

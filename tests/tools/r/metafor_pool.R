@@ -47,7 +47,11 @@ loglik <- function(mu, tau2, x, n) {
 out <- list()
 for (group in unique(counts$group)) {
   rows <- counts[counts$group == group, ]
-  fit <- fit_one(rows$x, rows$n)
+  fit <- tryCatch(fit_one(rows$x, rows$n), error = function(e) NULL)
+  if (is.null(fit)) {  # no estimate (rma.glmm: no finite maximum)
+    out[[group]] <- list(k = nrow(rows), tau2 = NA, prevalence = NA)
+    next
+  }
   mu <- as.numeric(fit$b)
   heterogeneity <- rma(measure = "PLO", xi = rows$x, ni = rows$n, method = "DL")
   pi <- higgins(mu, fit$se, fit$tau2, fit$k)
@@ -67,7 +71,8 @@ for (group in unique(counts$group)) {
   }
   if (method == "glmm") {
     result$ll_metafor <- loglik(mu, fit$tau2, rows$x, rows$n)
-    result$ll_raremix <- loglik(rows$logit[1], rows$tau2[1], rows$x, rows$n)
+    result$ll_raremix <- if (is.na(rows$logit[1])) NA else
+      loglik(rows$logit[1], rows$tau2[1], rows$x, rows$n)
   }
   out[[group]] <- result
 }
