@@ -66,6 +66,16 @@ def test_minimal_rare_cells_match_a_brute_force(seed: int) -> None:
             assert listed == len(cells)  # no cell twice
 
 
+def test_counting_by_sorting_gives_the_same_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    from toolkit.privacy import disclosure
+
+    rng = np.random.default_rng(11)
+    codes = np.column_stack([rng.integers(0, levels, 50) for levels in (3, 7, 2, 5, 4)])
+    monkeypatch.setattr(disclosure, "_BINCOUNT_LIMIT", 0)  # the path of very many levels
+    cells, _, _, _ = found_cells(codes, 3, 3)
+    assert cells == brute_force(codes, 3, 3)
+
+
 def test_work_stays_polynomial_and_pruned() -> None:
     rng = np.random.default_rng(7)
     q, n = 14, 60

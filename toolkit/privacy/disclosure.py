@@ -348,11 +348,11 @@ def _minimal_rare_cells(
                 bar.advance(later.size)
                 rare = np.zeros_like(below)
                 if active.any():
-                    rare[active] = _rare(codes, widths, prefix, later[active], k)
-                    new = rare & ~below
-                    for column in np.flatnonzero(new.any(axis=1)):
-                        combo = (*prefix, int(later[column]))
-                        found += [(combo, m) for m in _cells(codes, combo, new[column])]
+                    chosen = later[active]
+                    small, keys = _rare(codes, widths, prefix, chosen, k)
+                    rare[active] = small
+                    for column, members in _cells(small & ~below[active], keys):
+                        found.append(((*prefix, int(chosen[column])), members))
                 if size < largest:
                     full = np.zeros((q, n), dtype=bool)
                     full[later] = below | rare
@@ -361,39 +361,54 @@ def _minimal_rare_cells(
     return found, examined, pruned
 
 
+#: Cells of one batch counted with one bincount up to this many possible cells, else sorted.
+_BINCOUNT_LIMIT = 8_000_000
+
+
 def _rare(
     codes: np.ndarray, widths: np.ndarray, prefix: tuple[int, ...], later: np.ndarray, k: int
-) -> np.ndarray:
-    """Rows in a cell of fewer than k participants, for each combination prefix + (l,)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each combination prefix + (l,): which rows sit in a cell of fewer than k
+    participants, and each row's cell as an integer unique across the combinations."""
     n = codes.shape[0]
     base = _cell_keys(codes[:, list(prefix)], widths[list(prefix)]) if prefix else np.zeros(n)
     base = np.unique(base, return_inverse=True)[1].reshape(-1).astype(np.int64)
     span = int(base.max()) + 1 if n else 1
     ranges = span * widths[later]
-    if int(ranges.sum()) <= 8_000_000:
+    if int(ranges.sum()) <= _BINCOUNT_LIMIT:
         offsets = np.cumsum(ranges) - ranges
         flat = base[None, :] * widths[later][:, None] + codes[:, later].T + offsets[:, None]
         counts = np.bincount(flat.ravel(), minlength=int(ranges.sum()))
-        return counts[flat] < k
-    out = np.empty((later.size, n), dtype=bool)
+        return counts[flat] < k, flat
+    small = np.empty((later.size, n), dtype=bool)
+    flat = np.empty((later.size, n), dtype=np.int64)
+    offset = 0
     for row, column in enumerate(later.tolist()):
         _, inverse, counts = np.unique(
             base * widths[column] + codes[:, column], return_inverse=True, return_counts=True
         )
-        out[row] = counts[inverse.reshape(-1)] < k
-    return out
+        inverse = inverse.reshape(-1)
+        small[row] = counts[inverse] < k
+        flat[row] = inverse + offset
+        offset += counts.size
+    return small, flat
 
 
-def _cells(codes: np.ndarray, combo: tuple[int, ...], rows_mask: np.ndarray) -> list[list[int]]:
-    """The marked rows grouped by their cell of ``combo``, cells in order of first row."""
-    rows = np.flatnonzero(rows_mask)
-    keys = _cell_keys(codes[rows][:, list(combo)], (codes[:, list(combo)].max(axis=0) + 1))
+def _cells(marked: np.ndarray, keys: np.ndarray) -> list[tuple[int, list[int]]]:
+    """The marked rows of each combination grouped by cell: ``(combination, rows)``, by
+    combination, then cells in order of their first row."""
+    columns, rows = np.nonzero(marked)  # by combination, then row
+    if columns.size == 0:
+        return []
     _, first, inverse, counts = np.unique(
-        keys, return_index=True, return_inverse=True, return_counts=True
+        keys[columns, rows], return_index=True, return_inverse=True, return_counts=True
     )
     grouped = rows[np.argsort(inverse.reshape(-1), kind="stable")]
     starts = np.cumsum(counts) - counts
-    return [grouped[starts[c] : starts[c] + counts[c]].tolist() for c in np.argsort(first)]
+    return [
+        (int(columns[first[c]]), grouped[starts[c] : starts[c] + counts[c]].tolist())
+        for c in np.argsort(first)
+    ]
 
 
 def _cell_keys(codes: np.ndarray, widths: np.ndarray) -> np.ndarray:
