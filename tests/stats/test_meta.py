@@ -67,6 +67,16 @@ def test_reml_maximises_the_restricted_likelihood(y: list[float], v: list[float]
     assert result.estimate == pytest.approx(np.sum(w * ya) / np.sum(w), abs=1e-12)
 
 
+def test_reml_takes_the_boundary_when_it_beats_the_stationary_point() -> None:
+    # 0/9, 17/21, 8/12, 27/36: the fixed-point iteration stops at a local maximum near 0.82,
+    # but the restricted likelihood is higher at tau² = 0, where metafor 3.8-1 puts it
+    # (found by P16's live metafor oracle, tests/tools/test_metafor.py).
+    y, v, _ = logit_proportions([0, 17, 8, 27], [9, 21, 12, 36])
+    result = random_effects(y, v, method="reml")
+    assert result.tau2 == 0.0
+    assert result.estimate == pytest.approx(0.955895352443726, abs=1e-9)
+
+
 def test_reml_is_zero_for_homogeneous_cohorts() -> None:
     result = random_effects([0.1, 0.12, 0.11], [0.5, 0.4, 0.6], method="reml")
     assert result.tau2 == 0.0 and result.i2 == 0.0

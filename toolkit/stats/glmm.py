@@ -209,7 +209,11 @@ def _maximise(
         m, t = mu[active], tau[active]
         value, grad, hess = quad.loglik(m, t, moments=True)
         assert grad is not None and hess is not None
-        step = np.clip(_newton_step(grad, hess), -5.0, 5.0)
+        step = _newton_step(grad, hess)
+        # Long steps are shortened as a whole, keeping the ascent direction (clipping each
+        # coordinate on its own can turn it into a descent).
+        longest = np.max(np.abs(step), axis=1, keepdims=True)
+        step = step * np.minimum(1.0, 5.0 / np.maximum(longest, 1e-300))
         # Converged when the step is tiny or the increase it promises (the Newton
         # decrement g·δ / 2) is below what the quadrature can resolve.
         promised = 0.5 * np.sum(grad * step, axis=1)
@@ -266,11 +270,17 @@ def fit(x: FloatArray, n: FloatArray, *, nodes: int = NODES) -> GlmmFit:
         active = np.flatnonzero(~degenerate & (np.abs(tau) < _TAU_LIMIT))
         mu, tau, modes = _maximise(x, n, stage_nodes, mu, tau, modes, active, enough)
     quad = _Quadrature(x, n, nodes, modes)
-    value, _, hess = quad.loglik(mu, tau, moments=True)
-    assert hess is not None
+    value, grad, hess = quad.loglik(mu, tau, moments=True)
+    assert grad is not None and hess is not None
+    # A safety net: at a maximum the score is nil. Measured in standard errors (the score
+    # over the square root of its information), anything left is a search that stopped
+    # short, reported as no estimate rather than as a wrong one.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.sqrt(np.maximum(np.abs(np.diagonal(hess, axis1=1, axis2=2)), 1e-12))
+        stopped_short = np.any(np.abs(grad) / scale > 1e-2, axis=1)
     tau = np.abs(tau)
     tau[tau < 1e-6] = 0.0  # the maximum is on the boundary: τ̂² = 0, not 1e-20
-    converged = ~degenerate & (tau < _TAU_LIMIT) & np.isfinite(value)
+    converged = ~degenerate & (tau < _TAU_LIMIT) & np.isfinite(value) & ~stopped_short
     info = -hess
     det = info[:, 0, 0] * info[:, 1, 1] - info[:, 0, 1] ** 2
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -186,8 +186,22 @@ def _tau2_dl(y: FloatArray, v: FloatArray) -> tuple[float, float]:
     return tau2, q
 
 
+def _restricted_loglik(y: FloatArray, v: FloatArray, tau2: float) -> float:
+    """The restricted log-likelihood of τ² (up to a constant)."""
+    w = 1.0 / (v + tau2)
+    mu = float(np.sum(w * y) / np.sum(w))
+    return float(
+        -0.5 * (np.sum(np.log(v + tau2)) + math.log(np.sum(w)) + np.sum(w * (y - mu) ** 2))
+    )
+
+
 def _tau2_reml(y: FloatArray, v: FloatArray, start: float) -> float:
-    """REML τ² by the fixed-point iteration of Viechtbauer (2005, eq. 12), truncated at 0."""
+    """REML τ² by the fixed-point iteration of Viechtbauer (2005, eq. 12), truncated at 0.
+
+    The iteration finds a stationary point; the restricted likelihood can be higher on the
+    boundary τ² = 0 (a 0/n cohort's corrected logit among similar ones does that), so the
+    better of the two is returned, as metafor's REML does.
+    """
     tau2 = max(start, 0.0)
     for _ in range(_REML_MAX_ITERATIONS):
         w = 1.0 / (v + tau2)
@@ -195,6 +209,8 @@ def _tau2_reml(y: FloatArray, v: FloatArray, start: float) -> float:
         new = float(np.sum(w**2 * ((y - mu) ** 2 - v)) / np.sum(w**2) + 1.0 / np.sum(w))
         new = max(new, 0.0)
         if abs(new - tau2) < _REML_TOLERANCE * max(1.0, tau2):
+            if new > 0 and _restricted_loglik(y, v, 0.0) > _restricted_loglik(y, v, new):
+                return 0.0
             return new
         tau2 = new
     raise UsageError(  # pragma: no cover - the iteration converges for k >= 2
