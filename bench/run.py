@@ -5,18 +5,20 @@ For each corpus size (coded segments) it runs, several times each, as separate p
 - ``floor``: polars alone reading the codings Parquet and counting distinct (participant, code)
   pairs (:mod:`bench.floor`), the least work any prevalence computation does;
 - ``raremix``: ``raremix prevalence STUDY --by sex --by status --format parquet -o FILE``;
+- ``duckdb``: the same table in DuckDB SQL (:mod:`bench.duckdb_anchor`), the anchor;
 - ``baseline``: the same table with pandas + statsmodels (:mod:`bench.baseline`);
 - ``compare``: ``raremix compare`` over the 50 cohorts the corpus is split into;
 
-and ``raremix --help`` once (start-up). It reports the median wall time and the peak resident
-memory of each process (``ru_maxrss`` of that child, reported by the small wrapper
-:mod:`bench.measure`), checks that raremix
-and the baseline give the same numbers, and writes ``bench/results/results.md`` and
-``results.json`` with the machine described.
+and the start-up (``raremix --help``, ``raremix prevalence`` on the bundled example). It
+reports the median wall time and the peak resident memory of each process (``ru_maxrss`` of
+that child, reported by the small wrapper :mod:`bench.measure`), checks that raremix, the
+baseline and DuckDB give the same numbers, then (unless ``--no-scale``) times the example
+report (:mod:`bench.report`) and the inputs that once blew up (:mod:`bench.scale`), and writes
+``bench/results/results.md`` and ``results.json`` with the machine described.
 
-    python -m bench.run                 # 1e4, 1e5, 1e6, 5e6 (about 10 minutes on 2 cores)
+    python -m bench.run                 # 1e4 to 2e7 and the scale rows (about 20 minutes on 2 cores)
     python -m bench.run --quick         # 1e4 and 1e5, to try it out
-    python -m bench.run --sizes 1e6 --repeats 3
+    python -m bench.run --sizes 1e6 --repeats 3 --no-scale
 """
 
 from __future__ import annotations
