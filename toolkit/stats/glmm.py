@@ -19,8 +19,9 @@ together in a handful of vectorised steps. A cohort that does not take part in a
 n = 0 there: its integral is exactly 1.
 
 There is no finite maximum when every cohort of a group lies at 0% or at 100% (μ or τ runs
-off to infinity), and in effect none when cohorts at 0% and at 100% drive τ beyond 10 on the
-logit scale; such groups are reported as not converged, never as a number.
+off to infinity), and in effect none when cohorts at 0% and at 100% drive τ beyond 5 on the
+logit scale (τ² 25: the likelihood is then so flat that its maximum, even where it exists,
+says nothing); such groups are reported as not converged, never as a number.
 
 References:
     Stijnen T, Hamza TH, Özdemir P (2010). Random effects meta-analysis of event outcome in
@@ -50,9 +51,9 @@ _COARSE_NODES = 7
 _MAX_INNER = 50
 _MAX_HALVINGS = 20
 _TOLERANCE = 1e-9
-_TAU_LIMIT = 10.0
-"""τ beyond this (τ² 100: a between-cohort SD of 10 logits, cohorts spread over practically
-all of 0% to 100%) is running off to infinity: no estimate is reported."""
+_TAU_LIMIT = 5.0
+"""τ beyond this (τ² 25: a between-cohort SD of 5 logits, cohorts spread over practically all
+of 0% to 100%) is running off to infinity: cohorts at both extremes, no usable estimate."""
 
 
 @dataclass(frozen=True)

@@ -414,7 +414,7 @@ def pool_proportions(
 
     Raises:
         UsageError: bad counts or arguments, or (GLMM) no finite maximum: every cohort at 0%
-            or 100%, or cohorts at both driving τ beyond 10 (:mod:`toolkit.stats.glmm`).
+            or 100%, or cohorts at both driving τ beyond 5 (:mod:`toolkit.stats.glmm`).
 
     Example:
         >>> pooled = pool_proportions([3, 5], [10, 12], method="dl")
@@ -434,8 +434,9 @@ def pool_proportions(
     fitted = glmm.fit(x[None, :], n[None, :])
     if not fitted.converged[0]:
         raise UsageError(
-            "the binomial-normal model has no finite maximum-likelihood estimate here: "
-            "cohorts at 0% or 100% leave it unbounded; use pooling 'dl' or 'reml'"
+            "the binomial-normal model has no finite (or no usable) maximum-likelihood "
+            "estimate here: cohorts at 0% or 100% leave it unbounded or its tau² above 25; "
+            "use pooling 'dl' or 'reml'"
         )
     fit = (float(fitted.mu[0]), float(fitted.se[0]), float(fitted.tau2[0]))
     return back_transform(glmm_result(y, v, fit, level), int(corrected.sum()))

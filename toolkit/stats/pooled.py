@@ -31,8 +31,8 @@ MIN_COHORTS = 3
 
 FEW_COHORTS = f"fewer than {MIN_COHORTS} cohorts: no pooled estimate"
 NO_MAXIMUM = (
-    "no finite maximum-likelihood estimate: cohorts at 0% or 100% leave the binomial-normal "
-    "model unbounded (see the cohort rows)"
+    "no usable maximum-likelihood estimate: cohorts at 0% or 100% leave the binomial-normal "
+    "model unbounded or its tau² above 25 (see the cohort rows)"
 )
 
 POOLED_SCHEMA: dict[str, type[pl.DataType]] = {
