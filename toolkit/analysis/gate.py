@@ -34,6 +34,7 @@ from toolkit.analysis.matrix import protect_matrix
 from toolkit.analysis.results import Results
 from toolkit.manifest import Redaction
 from toolkit.model import MISSING, Study
+from toolkit.stats.saturation import Saturation
 
 #: Counts of a subgroup-differences row, blanked (with what derives from them) when small.
 DIFFERENCE_COUNTS = (
@@ -107,6 +108,7 @@ def _suppressed(raw: Results) -> Results:
         prevalence=prevalence,
         differences=differences,
         agreement=suppress_agreement(raw.agreement, overall_hidden, min_cell),
+        coders=suppress_coders(raw.coders, overall_hidden, min_cell),
         cohort=None if raw.cohort is None else protect_cohort(raw.cohort, min_cell),
         cooccurrence=suppress_pairs(
             raw.cooccurrence, PARTICIPANT_COOCCURRENCE_COUNTS, overall_hidden, min_cell
@@ -115,6 +117,27 @@ def _suppressed(raw: Results) -> Results:
             raw.segment_cooccurrence, SEGMENT_COOCCURRENCE_COUNTS, overall_hidden, min_cell
         ),
     )
+
+
+#: Coder uncertainty: each coder's (and the union's, intersection's) count and its share.
+CODER_COUNTS: dict[str, list[str]] = {
+    "participants": ["prevalence", "ci_lower", "ci_upper"],
+    "denominator": ["prevalence", "ci_lower", "ci_upper"],
+}
+
+
+def suppress_coders(
+    frame: pl.DataFrame | None, overall_hidden: set[str], min_cell: int
+) -> pl.DataFrame | None:
+    """Coder uncertainty: small counts (or a coder's small number of transcripts) blanked,
+    and every row of a node whose overall prevalence the table hid (the union row IS that
+    count; the others bound it)."""
+    if frame is None:
+        return None
+    also = frame.select(pl.col("code_id").is_in(sorted(overall_hidden))).to_series()
+    return privacy.suppress_counts(
+        frame.drop("suppressed"), min_cell=min_cell, counts=CODER_COUNTS, also=also
+    ).select(frame.columns)
 
 
 #: Agreement: the count of double-coded participants with the node, and what rests on it.
@@ -395,7 +418,10 @@ def _pseudonymous(results: Results) -> Results:
     participant need no pseudonyms (nor the study secret: a read-only folder still gives
     its prevalence table)."""
     study = results.study
-    if all(getattr(results, name) is None for name in ("quotes", "saturation", "matrix")):
+    if all(
+        getattr(results, name) is None
+        for name in ("quotes", "saturation", "code_saturation", "matrix")
+    ):
         return results
     mapping = results.pseudonyms if results.pseudonyms is not None else pseudonym_mapping(study)
     quotes, redactions = results.quotes, results.redactions
@@ -408,12 +434,19 @@ def _pseudonymous(results: Results) -> Results:
             with_text, rules, file=study.files.get("manifest", "study.yml")
         )
         quotes = privacy.apply_pseudonyms(quotes, mapping).rename({"participant_id": "pseudonym"})
-    saturation = results.saturation
-    if saturation is not None:
-        curve = privacy.apply_pseudonyms(saturation.curve, mapping).rename(
-            {"participant_id": "pseudonym"}
-        )
-        saturation = replace(saturation, curve=curve)
     return replace(
-        results, quotes=quotes, redactions=redactions, saturation=saturation, pseudonyms=mapping
+        results,
+        quotes=quotes,
+        redactions=redactions,
+        saturation=_named(results.saturation, mapping),
+        code_saturation=_named(results.code_saturation, mapping),
+        pseudonyms=mapping,
     )
+
+
+def _named(saturation: Saturation | None, mapping: pl.DataFrame) -> Saturation | None:
+    """The saturation curve with pseudonyms in place of participant ids."""
+    if saturation is None:
+        return None
+    curve = privacy.apply_pseudonyms(saturation.curve, mapping)
+    return replace(saturation, curve=curve.rename({"participant_id": "pseudonym"}))

@@ -36,7 +36,11 @@ class Results:
         cooccurrence: participant-level co-occurrence at ``theme_depth``.
         segment_cooccurrence: segment-level co-occurrence at ``theme_depth``.
         saturation: the saturation assessment, its curve by pseudonym.
+        code_saturation: saturation at code level (every code as coded; COREQ item 22).
         agreement: coder agreement per node.
+        coders: coder uncertainty: prevalence per coder, for the union (any coder: what
+            ``prevalence`` counts) and the intersection (every coder who coded the
+            participant agrees) of the coders (:func:`toolkit.stats.coders.coder_prevalence`).
         reidentification: attribute combinations shared by fewer than ``settings.k``
             participants (:func:`toolkit.privacy.k_anonymity`), who shares each (pseudonyms).
         cohort: the participants' characteristics (:func:`toolkit.stats.cohort.describe`),
@@ -62,7 +66,9 @@ class Results:
     cooccurrence: pl.DataFrame | None = None
     segment_cooccurrence: pl.DataFrame | None = None
     saturation: Saturation | None = None
+    code_saturation: Saturation | None = None
     agreement: pl.DataFrame | None = None
+    coders: pl.DataFrame | None = None
     reidentification: pl.DataFrame | None = None
     cohort: pl.DataFrame | None = None
     quotes: pl.DataFrame | None = None

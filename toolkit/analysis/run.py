@@ -110,7 +110,9 @@ def analyse_cooccurrence(
     )
 
 
-def _saturation(study: Study, settings: Settings, depth: int | None) -> Saturation:
+def _saturation(
+    study: Study, settings: Settings, depth: int | None, level: str = "themes"
+) -> Saturation:
     from toolkit.stats.saturation import saturation
 
     chosen = settings.saturation
@@ -122,15 +124,37 @@ def _saturation(study: Study, settings: Settings, depth: int | None) -> Saturati
         depth=depth,
         order_by=settings.order_by,
         coder=settings.coder,
+        level=level,
     )
 
 
+def _coders(study: Study, settings: Settings) -> pl.DataFrame | None:
+    """Coder uncertainty, or None with fewer than two coders (or one coder chosen)."""
+    from toolkit.stats.coders import coder_prevalence
+
+    if settings.coder is not None:
+        return None
+    # A coder's share of the transcripts they coded is not a draw from the population.
+    method = "clopper_pearson" if settings.ci_method == "hypergeometric" else settings.ci_method
+    try:
+        frame = coder_prevalence(study, method=method, level=settings.ci_level)
+    except UsageError:
+        return None
+    return frame.with_columns(pl.lit(False).alias("suppressed"))  # raw: nothing hidden yet
+
+
 def analyse_saturation(
-    study: Study, settings: Settings, *, depth: int | None = None, raw_ids: bool = False
+    study: Study,
+    settings: Settings,
+    *,
+    depth: int | None = None,
+    raw_ids: bool = False,
+    level: str = "themes",
 ) -> Results:
     """Thematic saturation (Guest, Namey and Chen 2020), interviews named by pseudonyms.
 
     Args:
+        level: "themes" (the nodes at ``depth``) or "codes" (every code as coded).
         raw_ids: also give each interview's raw ``participant_id`` (after ``pseudonym``):
             only when the user asks for it explicitly (``raremix saturation --raw-ids``).
     """
@@ -139,7 +163,10 @@ def analyse_saturation(
     chosen = theme_depth(study, settings, depth)
     results = disclose(
         Results(
-            study, settings, saturation=_saturation(study, settings, chosen), theme_depth=chosen
+            study,
+            settings,
+            saturation=_saturation(study, settings, chosen, level),
+            theme_depth=chosen,
         )
     )
     found = results.saturation
@@ -192,6 +219,10 @@ def analyse_study(study: Study, settings: Settings) -> Results:
         saturation = None
         notes.append(f"Saturation could not be assessed: {error}")
     try:
+        code_saturation: Saturation | None = _saturation(study, settings, depth, "codes")
+    except UsageError:
+        code_saturation = None
+    try:
         agreement = _agreement(study, settings)
     except UsageError:
         agreement = None
@@ -209,7 +240,9 @@ def analyse_study(study: Study, settings: Settings) -> Results:
         differences=_differences(study, settings, settings.strata),
         cooccurrence=participant_cooccurrence(study, depth=depth, coder=settings.coder),
         saturation=saturation,
+        code_saturation=code_saturation,
         agreement=agreement,
+        coders=_coders(study, settings),
         reidentification=found,
         cohort=_cohort(study, settings),
         quotes=study.codings,

@@ -3,6 +3,7 @@ saturation, agreement. Each loads the study, makes one library call and writes t
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import click
@@ -154,6 +155,15 @@ def cooccurrence(
     help="Codebook depth of the nodes counted as themes (default: 1 when the codebook has it, else 0).",
 )
 @click.option(
+    "--level",
+    "unit",
+    type=click.Choice(["themes", "codes"]),
+    default="themes",
+    show_default=True,
+    help="themes: the nodes at --depth; codes: every code as coded (a new code under a known "
+    "theme is new information; COREQ item 22 asks for this too).",
+)
+@click.option(
     "--raw-ids",
     is_flag=True,
     help="Also show each interview's raw participant id beside its pseudonym (it identifies "
@@ -166,6 +176,7 @@ def saturation(
     run: int | None,
     threshold: float | None,
     depth: int | None,
+    unit: str,
     raw_ids: bool,
     fmt: str | None,
     output: Path | None,
@@ -192,18 +203,11 @@ def saturation(
         study, saturation_base=base, saturation_run=run, saturation_threshold=threshold
     )
     loaded.require_codes()
-    results = analyse_saturation(loaded, settings, depth=depth, raw_ids=raw_ids)
+    results = analyse_saturation(loaded, settings, depth=depth, raw_ids=raw_ids, level=unit)
     found = results.saturation
     assert found is not None
-    title = f"{loaded.title}: saturation"
-    fmt_used = emit_results(
-        results,
-        found.curve,
-        fmt,
-        output,
-        view=lambda: saturation_view(found.curve, title, found.statement),
-        extra=found.meta(),
-    )
+    view = partial(saturation_view, found.curve, f"{loaded.title}: saturation", found.statement)
+    fmt_used = emit_results(results, found.curve, fmt, output, view=view, extra=found.meta())
     if fmt_used != "table" or output is not None:  # the terminal table shows it as its caption
         click.echo(f"Saturation: {found.statement}", err=True)
 

@@ -264,23 +264,12 @@ def _coders(study: Study) -> int:
 
 
 def _code_saturation(study: Study, results: Results) -> str:
-    """Saturation at the deepest codebook level (COREQ 22 asks for more than the themes)."""
-    from toolkit.analysis.run import analyse_saturation
-    from toolkit.errors import ToolkitError
-    from toolkit.stats.hierarchy import tree_order
-
-    deepest = int(max(tree_order(study.codebook)["depth"].to_list(), default=0))
-    if results.saturation is None or deepest <= results.depth:
+    """Saturation at code level (COREQ 22 asks for more than the themes), from the results."""
+    codes = results.code_saturation
+    if results.saturation is None or codes is None:
         return ""
-    try:
-        codes = analyse_saturation(study, results.settings, depth=deepest).saturation
-    except ToolkitError:
-        return ""
-    return (
-        ""
-        if codes is None
-        else f" At the code level (depth {deepest}): {_sentence(codes.statement)}"
-    )
+    statement = codes.statement  # "code level: saturation at n = …"
+    return f" {_sentence(statement[:1].upper() + statement[1:])}"
 
 
 def _sentence(text: str) -> str:

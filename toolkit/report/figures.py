@@ -121,6 +121,7 @@ def prevalence_dots(
                 y=[position[(domain, label)] for label in part["label"].to_list()],
                 mode="markers",
                 name=domain,
+                customdata=part["code_id"].to_list() if "code_id" in part.columns else None,
                 marker={"color": colour, "size": 10, "symbol": symbols[i % len(symbols)]},
                 error_x={
                     "type": "data",

@@ -12,6 +12,7 @@ import polars as pl
 from toolkit.analysis import Results
 from toolkit.model import Study
 from toolkit.report import figures, tables
+from toolkit.report.coders import add_band, coder_table
 from toolkit.report.sentences import analysis_notes, ci_text, overall, themes
 from toolkit.report.spec import Block, FigureBlock, Note, Paragraph, Section
 from toolkit.text import plural
@@ -76,6 +77,7 @@ def prevalence_section(study: Study, results: Results) -> Section:
         ci_label=f"{ci_text(results)} ({method})",
         suppressed_label=f"suppressed (fewer than {settings.min_cell})",
     )
+    add_band(fig, results)
     drawn = rows.filter(pl.col("participants").is_not_null()).sort(
         "participants", descending=True, maintain_order=True
     )
@@ -99,6 +101,11 @@ def prevalence_section(study: Study, results: Results) -> Section:
         caption += (
             f" {plural(suppressed, 'theme')} with a suppressed count: drawn as an open grey "
             "marker at the left edge, named in the legend, with no value."
+        )
+    if results.coders is not None:
+        caption += (
+            " The grey band under a theme runs from the share voicing it when every coder "
+            "agreed to the share when any coder coded it (the prevalence shown)."
         )
     blocks: list[Block] = [
         table,
@@ -271,4 +278,5 @@ def agreement_section(results: Results) -> Section | None:
             "(participants coded by at least two coders)."
         ),
     )
-    return Section("agreement", "Coder agreement", (table,))
+    band = coder_table(results)
+    return Section("agreement", "Coder agreement", (table, *([band] if band else [])))
