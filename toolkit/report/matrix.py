@@ -21,8 +21,9 @@ import polars as pl
 from toolkit.analysis.results import Results
 from toolkit.choices import MATRIX_FORMATS
 from toolkit.errors import EnvironmentProblem, UsageError
-from toolkit.model import CODE_ID
+from toolkit.model import CODE_ID, MISSING, AttributeSpec
 from toolkit.output import atomic_path, frame_to_csv, neutralise_formulas, write_bytes_atomic
+from toolkit.stats.strata import stratum_values
 
 #: Variable names stay under Stata's 32 characters: pyreadstat refuses a 32-character name
 #: that carries value labels (SPSS allows 64 bytes).
@@ -115,17 +116,26 @@ def _labelled(
         elif matrix[column].dtype == pl.String and column != "pseudonym":
             spec = study.attributes.get(column.removesuffix(" (attribute)"))
             labels[name] = spec.display if spec is not None else column
-            seen = [v for v in matrix[column].unique(maintain_order=True).to_list() if v]
-            declared = list(spec.levels or ()) if spec is not None else []
-            order = [*declared, *seen]
-            codes = {level: i for i, level in enumerate(dict.fromkeys(order), start=1)}
+            codes = _level_codes(matrix[column], spec)
             values[name] = {i: level for level, i in codes.items()}
+            # "missing" is a missing value (NA in R, system-missing in SPSS and Stata).
             exprs.append(pl.col(column).replace_strict(codes, default=None).alias(name))
         else:
             spec = study.attributes.get(column)
             labels[name] = spec.display if spec is not None else column
             exprs.append(pl.col(column).alias(name))
     return matrix.select(exprs), labels, values
+
+
+def _level_codes(column: pl.Series, spec: AttributeSpec | None) -> dict[str, int]:
+    """Value codes 1, 2, … in the attribute's own order (declared levels, or bins from low to
+    high), whatever order participants come in; then any other shown value ("suppressed")."""
+    declared: list[str] = []
+    if spec is not None and (spec.type == "categorical" or spec.bins is not None):
+        declared = stratum_values(column.head(0).to_frame(spec.name), spec)[1]
+    seen = [v for v in column.unique(maintain_order=True).to_list() if v and v != MISSING]
+    order = [v for v in dict.fromkeys([*declared, *seen]) if v != MISSING]
+    return {level: i for i, level in enumerate(order, start=1)}
 
 
 def _cell(text: str) -> str:
