@@ -120,7 +120,8 @@ def differences_section(study: Study, results: Results) -> Section | None:
     if results.differences is None or results.differences.height == 0:
         return None
     settings = results.settings
-    frame = results.differences.filter(pl.col("depth") <= results.depth)
+    every = results.differences.filter(pl.col("depth") <= results.depth)
+    frame = every.head(settings.table_rows)  # thousands of themes: a bounded table and plot
     method = tables.METHOD_NAMES.get(settings.difference_method, settings.difference_method)
     table = tables.differences_table(
         frame,
@@ -154,6 +155,11 @@ def differences_section(study: Study, results: Results) -> Section | None:
         "the intervals are wide, a difference that is not significant is not evidence of no "
         "difference, and adjusted p-values are for screening, not confirmation."
     )
+    if every.height > frame.height:
+        caution += (
+            f" The table and the figure show the first {frame.height:,} of {every.height:,} "
+            "comparisons (report.table_rows); differences.csv beside this report has every one."
+        )
     return Section(
         "differences",
         "Subgroup differences",
