@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -34,7 +35,9 @@ from toolkit.analysis.matrix import protect_matrix
 from toolkit.analysis.results import Results
 from toolkit.manifest import Redaction
 from toolkit.model import MISSING, Study
-from toolkit.stats.saturation import Saturation
+
+if TYPE_CHECKING:
+    from toolkit.stats.saturation import Saturation
 
 #: Counts of a subgroup-differences row, blanked (with what derives from them) when small.
 DIFFERENCE_COUNTS = (

@@ -295,7 +295,8 @@ def fit(x: FloatArray, n: FloatArray, *, nodes: int = NODES) -> GlmmFit:
     nan = np.full(groups, np.nan)
     return GlmmFit(
         mu=np.where(converged, mu, nan),
-        se=np.where(converged, np.sqrt(var), nan),
+        # a negative or undefined variance only where the fit did not converge: no SE there
+        se=np.where(converged & (var >= 0), np.sqrt(np.abs(np.nan_to_num(var))), nan),
         tau2=np.where(converged, tau * tau, nan),
         loglik=np.where(converged, value + log_binom.sum(axis=1), nan),
         converged=converged,
