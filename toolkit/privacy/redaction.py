@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from toolkit.errors import InputError, Problem
+from toolkit.model.patterns import compile_patterns
 
 if TYPE_CHECKING:
     from toolkit.manifest import Redaction
@@ -199,32 +199,9 @@ def redaction_rules(
         rules.append(Rule("names", re.compile(_words(redaction.names), re.IGNORECASE)))
     if [p for p in redaction.places if p.strip()]:
         rules.append(Rule("places", re.compile(_words(redaction.places), re.IGNORECASE)))
-    problems = []
-    for key, source in redaction.patterns.items():
-        column = f"privacy.redact.patterns.{key}"
-        try:
-            compiled = re.compile(source)
-        except re.error as error:
-            problems.append(
-                Problem(
-                    file,
-                    f"not a valid regular expression ({error}); fix or remove it",
-                    column=column,
-                )
-            )
-            continue
-        if compiled.search("") is not None:
-            problems.append(
-                Problem(
-                    file,
-                    "the pattern matches empty text, so it would redact everywhere; make it match at least one character",
-                    column=column,
-                )
-            )
-            continue
-        rules.append(Rule(f"patterns.{key}", compiled))
-    if problems:
-        raise InputError(problems)
+    # The study's own patterns, checked once with the messages validation gives.
+    compiled = compile_patterns(redaction.patterns, file=file)
+    rules.extend(Rule(f"patterns.{key}", pattern) for key, pattern in compiled.items())
     return rules
 
 
