@@ -53,3 +53,30 @@ def test_groups_big_enough_are_described_in_codebook_order(study) -> None:  # ty
 
 def test_the_manifest_sets_the_threshold(study) -> None:  # type: ignore[no-untyped-def]
     assert resolve_settings(study.manifest).min_subgroup == 10
+
+
+def test_many_tied_themes_are_counted_not_listed(tmp_path: Path) -> None:
+    """With thousands of themes tied, a finding names a few and counts the rest (the table
+    lists every one): a SYNTHETIC study whose 40 themes are each voiced by both participants."""
+    from toolkit.analysis import load
+    from toolkit.report.sentences import MOST_NAMED
+
+    themes = [f"t{i:02d}" for i in range(40)]
+    (tmp_path / "participants.csv").write_text("participant_id\nP1\nP2\n", encoding="utf-8")
+    (tmp_path / "codebook.csv").write_text(
+        "code_id,label,parent_id\n" + "".join(f"{t},Theme {t},\n" for t in themes),
+        encoding="utf-8",
+    )
+    (tmp_path / "codings.csv").write_text(
+        "participant_id,code_id\n" + "".join(f"P{p},{t}\n" for t in themes for p in (1, 2)),
+        encoding="utf-8",
+    )
+    (tmp_path / "study.yml").write_text(
+        "study: {id: ties, title: Ties, condition: {name: X}, synthetic: true}\n"
+        "inputs: {participants: participants.csv, codebook: codebook.csv, codings: codings.csv}\n",
+        encoding="utf-8",
+    )
+    tied, settings = load(tmp_path)
+    first = key_findings(tied, analyse_study(tied, settings))[0]
+    assert f"and {40 - (MOST_NAMED - 1)} other themes were tied as the most often voiced" in first
+    assert first.count("Theme t") == MOST_NAMED - 1

@@ -97,8 +97,15 @@ def _level_phrase(study: Study, attribute: str, level: str) -> str:
     return f"the {level} group"
 
 
+#: A sentence names at most this many tied themes, then says how many more (the table has all).
+MOST_NAMED = 6
+
+
 def _and(items: list[str]) -> str:
-    """``A``, ``A and B``, ``A, B and C``."""
+    """``A``, ``A and B``, ``A, B and C``; past :data:`MOST_NAMED`, ``A, B, … and 7 others``."""
+    if len(items) > MOST_NAMED:
+        shown = items[: MOST_NAMED - 1]
+        return ", ".join(shown) + f" and {len(items) - len(shown)} other themes"
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
