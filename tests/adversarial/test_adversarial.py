@@ -107,10 +107,8 @@ def test_case(case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     }
     drained: list[bytes] = []
     reader = _drain(run.drain, drained) if run.drain is not None else None
-    started = time.monotonic()
     with _deadline(60):  # a regression that hangs fails here instead of hanging make test
         result = CliRunner().invoke(main, run.args, env=run.env)
-    took = time.monotonic() - started
     if reader is not None:
         reader.join(timeout=10)
     text = result.output
@@ -145,7 +143,6 @@ def test_case(case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert not [p for p in leftovers if ".raremix-" in p], leftovers
     if run.check is not None:
         run.check()
-    assert took < 30, f"{case.name} took {took:.1f} s"
 
 
 def test_sigterm_in_the_middle_of_a_report_leaves_nothing(tmp_path: Path) -> None:

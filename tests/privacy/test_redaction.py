@@ -211,14 +211,28 @@ def test_normalise_spans_cover_the_text_in_order(text: str) -> None:
     assert "  " not in normalised and "\u00ad" not in normalised
 
 
-def test_redacting_many_quotes_stays_fast() -> None:
-    """Normalising is skipped for plain ASCII and done once per quotation otherwise: 20,000
-    quotations in a few seconds at most (a registry's quotes must not take minutes)."""
-    import time
+def test_plain_quotes_are_not_normalised_and_others_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What keeps redaction cheap (its speed is measured in bench/redaction.py, not here):
+    plain ASCII quotations are never normalised; any other is normalised a bounded number of
+    times: once, and once more for the text left around a redaction when the fixed-point pass
+    checks that nothing else changes."""
+    from toolkit.privacy import redaction
+
+    calls: list[str] = []
+    real = redaction.normalise
+
+    def counting(text: str) -> tuple[str, list[tuple[int, int]]]:
+        calls.append(text)
+        return real(text)
 
     rules = redaction_rules(Redaction(names=["Odile", "Ferris"], places=["Leeds"]))
-    texts = ["they said it’d be fine, but it wasn’t, and Dr  Ferris said so"] * 20000
-    started = time.perf_counter()
-    out = [redact_text(t, rules) for t in texts]
+    monkeypatch.setattr(redaction, "normalise", counting)
+    plain = ["they said it would be fine, and Dr Ferris said so"] * 200
+    assert all(redact_text(t, rules) == plain[0].replace("Ferris", "[redacted]") for t in plain)
+    assert calls == []
+    curly = ["they said it’d be fine, but it wasn’t, and Dr  Ferris said so"] * 200
+    out = [redact_text(t, rules) for t in curly]
     assert out[0] == "they said it’d be fine, but it wasn’t, and Dr  [redacted] said so"
-    assert time.perf_counter() - started < 20
+    assert len(curly) <= len(calls) <= 2 * len(curly)
